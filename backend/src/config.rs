@@ -1,0 +1,317 @@
+//! Berth's one typed configuration.
+//!
+//! Layers, later ones winning: built-in defaults, an optional TOML file (`--config` or
+//! `BERTH_CONFIG`), environment variables named `BERTH__<SECTION>__<KEY>`, then the command-line
+//! flags `--listen` and `--data-dir`. The result is validated once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub registry: RegistryConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+/// `[server]`: where Berth listens and how clients reach it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (`BERTH__SERVER__LISTEN`, flag `--listen`). Default `127.0.0.1:5000`.
+    pub listen: SocketAddr,
+    /// Base URL clients use to reach Berth, e.g. `https://registry.example.com`
+    /// (`BERTH__SERVER__EXTERNAL_URL`). Token realms are built from it. When empty, the realm is
+    /// derived from each request's `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host` headers.
+    pub external_url: Option<String>,
+    /// Directory for the SQLite database, blobs and keys (`BERTH__SERVER__DATA_DIR`, flag
+    /// `--data-dir`). Default `./berth-data`.
+    pub data_dir: PathBuf,
+    /// HTTP worker threads (`BERTH__SERVER__WORKERS`); 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            external_url: None,
+            data_dir: PathBuf::from("berth-data"),
+            workers: 0,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Database URL (`BERTH__DATABASE__URL`): `sqlite://path?mode=rwc` or
+    /// `postgres://user:pass@host/db`. Default: `berth.db` in the data directory.
+    pub url: Option<String>,
+    /// Largest number of pooled connections (`BERTH__DATABASE__MAX_CONNECTIONS`). Default 16.
+    pub max_connections: Option<u32>,
+}
+
+/// `[storage]`: where blob content lives.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Backend kind (`BERTH__STORAGE__BACKEND`): `filesystem`. Default `filesystem`.
+    pub backend: StorageBackend,
+    /// Root directory of the filesystem backend (`BERTH__STORAGE__PATH`). Default `<data_dir>/blobs`.
+    pub path: Option<PathBuf>,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            backend: StorageBackend::Filesystem,
+            path: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Filesystem,
+}
+
+/// `[auth]`: tokens and the bootstrap administrator.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The `service` named in token challenges (`BERTH__AUTH__SERVICE`). Default `berth`.
+    pub service: String,
+    /// Lifetime of registry tokens in seconds (`BERTH__AUTH__TOKEN_TTL_SECONDS`). Default 1800.
+    pub token_ttl_seconds: u64,
+    /// Who may create projects (`BERTH__AUTH__PROJECT_CREATION`): `everyone` or `adminonly`.
+    pub project_creation: ProjectCreation,
+    /// Whether anyone may sign up through `POST /api/v2.0/users` (`BERTH__AUTH__SELF_REGISTRATION`).
+    pub self_registration: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            service: "berth".into(),
+            token_ttl_seconds: 1800,
+            project_creation: ProjectCreation::Everyone,
+            self_registration: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectCreation {
+    Everyone,
+    Adminonly,
+}
+
+/// `[registry]`: limits of the `/v2` API.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Largest manifest accepted on push and served on pull, in bytes
+    /// (`BERTH__REGISTRY__MAX_MANIFEST_BYTES`). Default 8 MiB; at least 4 MiB.
+    pub max_manifest_bytes: usize,
+    /// Upload sessions idle for longer than this are purged (`BERTH__REGISTRY__UPLOAD_MAX_AGE_SECONDS`).
+    /// Default 86400 (one day).
+    pub upload_max_age_seconds: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            max_manifest_bytes: 8 * 1024 * 1024,
+            upload_max_age_seconds: 86_400,
+        }
+    }
+}
+
+/// `[telemetry]`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Log format (`BERTH__TELEMETRY__LOG_FORMAT`): `pretty` or `json`. Default `pretty`.
+    pub log_format: LogFormat,
+    /// Filter in `tracing` syntax (`BERTH__TELEMETRY__LOG_FILTER`, or `RUST_LOG`). Default `info`.
+    pub log_filter: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Pretty,
+            log_filter: "info".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Values given on the command line, which override every other layer.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `BERTH__*` variables, then `overrides`, and
+    /// validates the result.
+    ///
+    /// # Errors
+    /// A file that cannot be parsed, an unknown key, or a value that fails validation.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "configuration file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("BERTH__").split("__"));
+        let mut config: Config = figment.extract().map_err(Box::new)?;
+        if let Some(listen) = overrides.listen {
+            config.server.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            config.server.data_dir.clone_from(dir);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.server.external_url {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                ConfigError::Invalid(format!("server.external_url {url:?} is not a URL: {e}"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "server.external_url {url:?} must be an http(s) URL with a host"
+                )));
+            }
+        }
+        if self.registry.max_manifest_bytes < 4 * 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "registry.max_manifest_bytes must be at least 4194304 (4 MiB)".into(),
+            ));
+        }
+        if self.auth.token_ttl_seconds < 60 {
+            return Err(ConfigError::Invalid(
+                "auth.token_ttl_seconds must be at least 60".into(),
+            ));
+        }
+        if self.auth.service.trim().is_empty() {
+            return Err(ConfigError::Invalid("auth.service must not be empty".into()));
+        }
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "database.url must start with sqlite: or postgres://, got {:?}",
+                redact_url(url)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.server.data_dir.join("berth.db").display()
+            )
+        })
+    }
+
+    /// The effective configuration as pretty JSON, with any database password masked.
+    pub fn redacted_json(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = Some(redact_url(&self.database_url()));
+        serde_json::to_string_pretty(&shown).unwrap_or_default()
+    }
+
+    /// Root of the filesystem blob store.
+    pub fn storage_path(&self) -> PathBuf {
+        self.storage
+            .path
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("blobs"))
+    }
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Config::load(None, &Overrides::default()).expect("defaults load");
+        assert_eq!(config.server.listen.port(), 5000);
+        assert!(config.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("berth.toml");
+        std::fs::write(&file, "[server]\nlisen = \"1.2.3.4:5\"\n").expect("write");
+        let err = Config::load(Some(&file), &Overrides::default()).expect_err("typo refused");
+        assert!(err.to_string().contains("lisen"), "{err}");
+
+        std::fs::write(&file, "[registry]\nmax_manifest_bytes = 1024\n").expect("write");
+        let err = Config::load(Some(&file), &Overrides::default()).expect_err("too small");
+        assert!(err.to_string().contains("max_manifest_bytes"), "{err}");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://berth:secret@db/berth"),
+            "postgres://berth:****@db/berth"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! Database access: connecting, migrating, and the sea-orm entities.
+//!
+//! Every query goes through sea-orm so SQLite (the embedded default) and PostgreSQL run the same
+//! code.
+
+use std::time::Duration;
+
+use berth_migrations::Migrator;
+use berth_migrations::sea_orm_migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::Config;
+
+pub mod entities;
+pub mod properties;
+
+/// Connects to the configured database and applies pending migrations.
+///
+/// # Errors
+/// The database cannot be reached or a migration fails (the failed migration is rolled back).
+pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(config).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to the configured database without migrating.
+///
+/// # Errors
+/// The database cannot be reached.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let url = config.database_url();
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite {
+        std::fs::create_dir_all(&config.server.data_dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create data directory: {e}")))?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(config.database.max_connections.unwrap_or(16))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if sqlite {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(options).await
+}
+
+/// True when a database error means "the database is unreachable right now" rather than a bug or
+/// a constraint, so callers answer 503 and let the client retry.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    matches!(
+        err,
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_)
+    )
+}
+
+/// True when a database error is a uniqueness violation (a concurrent insert won the race).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

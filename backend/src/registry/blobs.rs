@@ -1,0 +1,134 @@
+//! Blobs as repositories see them: a blob is visible in a repository once linked to it.
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::{Registry, RegistryError};
+use crate::db::entities::{blob, repository, repository_blob};
+use crate::digest::Digest;
+
+/// A blob visible in a repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub blob_id: i64,
+    pub size: u64,
+}
+
+impl Registry {
+    /// The blob `digest` as linked to repository `name`, if it is.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn blob_in_repository(
+        &self,
+        name: &str,
+        digest: &Digest,
+    ) -> Result<Option<BlobInfo>, RegistryError> {
+        let query = Query::select()
+            .column((blob::Entity, blob::Column::Id))
+            .column((blob::Entity, blob::Column::Size))
+            .from(blob::Entity)
+            .inner_join(
+                repository_blob::Entity,
+                Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
+                    .equals((blob::Entity, blob::Column::Id)),
+            )
+            .inner_join(
+                repository::Entity,
+                Expr::col((repository::Entity, repository::Column::Id))
+                    .equals((repository_blob::Entity, repository_blob::Column::RepositoryId)),
+            )
+            .and_where(Expr::col((repository::Entity, repository::Column::Name)).eq(name))
+            .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))
+            .to_owned();
+        let Some(row) = self.db.query_one(&query).await? else {
+            return Ok(None);
+        };
+        let blob_id: i64 = row.try_get("", "id")?;
+        let size: i64 = row.try_get("", "size")?;
+        Ok(Some(BlobInfo {
+            blob_id,
+            size: u64::try_from(size).unwrap_or(0),
+        }))
+    }
+
+    /// Records a verified blob and links it to `repository_id`. Idempotent.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn link_blob(
+        &self,
+        repository_id: i64,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<i64, RegistryError> {
+        let now = Utc::now();
+        blob::Entity::insert(blob::ActiveModel {
+            digest: Set(digest.to_string()),
+            size: Set(size as i64),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing()
+        .exec(&self.db)
+        .await?;
+        let blob_id = blob::Entity::find()
+            .filter(blob::Column::Digest.eq(digest.to_string()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?
+            .id;
+        repository_blob::Entity::insert(repository_blob::ActiveModel {
+            repository_id: Set(repository_id),
+            blob_id: Set(blob_id),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing()
+        .exec(&self.db)
+        .await?;
+        Ok(blob_id)
+    }
+
+    /// Links blob `digest` from repository `from` into repository `to`. Returns `false` (and
+    /// changes nothing) when `from` does not hold the blob.
+    ///
+    /// # Errors
+    /// [`RegistryError::ProjectUnknown`] when `to`'s project does not exist; database failures.
+    pub async fn mount_blob(
+        &self,
+        from: &str,
+        to: &str,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let Some(info) = self.blob_in_repository(from, digest).await? else {
+            return Ok(false);
+        };
+        if self.store.stat(digest).await?.is_none() {
+            return Ok(false);
+        }
+        let target = self.ensure_repository(to).await?;
+        self.link_blob(target.id, digest, info.size).await?;
+        Ok(true)
+    }
+
+    /// Removes blob `digest` from repository `name`. The content itself stays until garbage
+    /// collection finds it unreferenced.
+    ///
+    /// # Errors
+    /// [`RegistryError::BlobUnknown`] when the repository does not hold it; database failures.
+    pub async fn unlink_blob(&self, name: &str, digest: &Digest) -> Result<(), RegistryError> {
+        let info = self
+            .blob_in_repository(name, digest)
+            .await?
+            .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?;
+        let repository = self.repository(name).await?;
+        repository_blob::Entity::delete_many()
+            .filter(repository_blob::Column::RepositoryId.eq(repository.id))
+            .filter(repository_blob::Column::BlobId.eq(info.blob_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! What can go wrong in the registry service, in the registry's own terms.
+
+use sea_orm::DbErr;
+
+use crate::digest::{Digest, DigestError};
+use crate::error::{OciError, OciErrorCode};
+use crate::storage::StorageError;
+
+/// A failure of a registry operation.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("repository name {0:?} is invalid: use <project>/<path> in lower case")]
+    NameInvalid(String),
+    #[error("repository {0} is not known")]
+    NameUnknown(String),
+    #[error("project {0} does not exist; create it before pushing")]
+    ProjectUnknown(String),
+    #[error("tag {0:?} is invalid")]
+    TagInvalid(String),
+    #[error(transparent)]
+    DigestMalformed(#[from] DigestError),
+    #[error("content does not match digest {expected}")]
+    DigestMismatch { expected: Digest },
+    #[error("blob {0} is not known in this repository")]
+    BlobUnknown(Digest),
+    #[error("upload session {0} is not known")]
+    UploadUnknown(String),
+    #[error("upload invalid: {0}")]
+    UploadInvalid(String),
+    #[error("chunk must start at offset {offset}")]
+    RangeNotSatisfiable { offset: u64, location: String },
+    #[error("requested range is not satisfiable for a blob of {size} bytes")]
+    BlobRangeNotSatisfiable { size: u64 },
+    #[error("manifest {0} is not known")]
+    ManifestUnknown(String),
+    #[error("manifest invalid: {0}")]
+    ManifestInvalid(String),
+    #[error("manifest references blob {0}, which is not in this repository")]
+    ManifestBlobUnknown(Digest),
+    #[error("manifest references manifest {0}, which is not in this repository")]
+    ManifestChildUnknown(Digest),
+    #[error("manifest of {size} bytes exceeds the limit of {limit} bytes")]
+    ManifestTooLarge { size: usize, limit: usize },
+    #[error("invalid pagination parameter: {0}")]
+    PaginationInvalid(String),
+    #[error("storage failed: {0}")]
+    Storage(#[from] StorageError),
+    #[error("database failed: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<RegistryError> for OciError {
+    fn from(err: RegistryError) -> Self {
+        use OciErrorCode as C;
+        use actix_web::http::StatusCode;
+        let message = err.to_string();
+        match err {
+            RegistryError::NameInvalid(_) => OciError::new(C::NameInvalid, message),
+            RegistryError::NameUnknown(_) | RegistryError::ProjectUnknown(_) => {
+                OciError::new(C::NameUnknown, message)
+            }
+            RegistryError::TagInvalid(_) => OciError::new(C::ManifestInvalid, message),
+            RegistryError::DigestMalformed(_) | RegistryError::DigestMismatch { .. } => {
+                OciError::new(C::DigestInvalid, message)
+            }
+            RegistryError::BlobUnknown(_) => OciError::new(C::BlobUnknown, message),
+            RegistryError::UploadUnknown(_) => OciError::new(C::BlobUploadUnknown, message),
+            RegistryError::UploadInvalid(_) => OciError::new(C::BlobUploadInvalid, message),
+            RegistryError::RangeNotSatisfiable { offset, location } => {
+                OciError::new(C::BlobUploadInvalid, message)
+                    .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .with_header("Location", location)
+                    .with_header("Range", upload_range(offset))
+            }
+            RegistryError::BlobRangeNotSatisfiable { size } => {
+                OciError::new(C::BlobUnknown, message)
+                    .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .with_header("Content-Range", format!("bytes */{size}"))
+            }
+            RegistryError::ManifestUnknown(_) => OciError::new(C::ManifestUnknown, message),
+            RegistryError::ManifestInvalid(_) => OciError::new(C::ManifestInvalid, message),
+            RegistryError::ManifestBlobUnknown(_) | RegistryError::ManifestChildUnknown(_) => {
+                OciError::new(C::ManifestBlobUnknown, message)
+            }
+            RegistryError::ManifestTooLarge { .. } => OciError::new(C::SizeInvalid, message)
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE),
+            RegistryError::PaginationInvalid(_) => {
+                OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
+            }
+            RegistryError::Storage(StorageError::BlobNotFound(digest)) => {
+                OciError::new(C::BlobUnknown, format!("blob {digest} is missing from storage"))
+            }
+            RegistryError::Storage(StorageError::UploadNotFound(id)) => {
+                OciError::new(C::BlobUploadUnknown, format!("upload session {id} is not known"))
+            }
+            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => OciError::unavailable(e),
+            RegistryError::Storage(
+                ref e @ (StorageError::Io(_) | StorageError::UploadOffsetMismatch { .. }),
+            ) => OciError::internal(e),
+            RegistryError::Database(ref e) if crate::db::is_unavailable(e) => {
+                OciError::unavailable(e)
+            }
+            RegistryError::Database(ref e) => OciError::internal(e),
+        }
+    }
+}
+
+/// The `Range` header value of an upload that holds `size` bytes (inclusive end).
+pub fn upload_range(size: u64) -> String {
+    format!("0-{}", size.saturating_sub(1))
+}

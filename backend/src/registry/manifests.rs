@@ -1,0 +1,388 @@
+//! Manifests and tags: push with validation, pull by tag or digest, delete, referrers.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::{Map, Value};
+
+use super::media::{ParsedManifest, Reference, parse_manifest};
+use super::{Registry, RegistryError};
+use crate::db::entities::{blob, manifest, manifest_reference, repository_blob, tag};
+use crate::digest::{Algorithm, Digest};
+use crate::names;
+
+/// How many digests one `IN (...)` query checks at a time.
+const IN_BATCH: usize = 500;
+
+/// A manifest push.
+#[derive(Debug)]
+pub struct ManifestPut<'a> {
+    pub repository: &'a str,
+    /// The tag or digest in the URL.
+    pub reference: &'a str,
+    /// Extra tags from `?tag=` parameters.
+    pub tags: Vec<String>,
+    pub content_type: Option<&'a str>,
+    pub body: Bytes,
+}
+
+/// The result of a manifest push.
+#[derive(Debug)]
+pub struct ManifestStored {
+    pub digest: Digest,
+    pub subject: Option<Digest>,
+}
+
+/// A manifest read back for a pull.
+#[derive(Debug)]
+pub struct StoredManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub content: Bytes,
+}
+
+/// One entry of a referrers response.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Referrer {
+    pub media_type: String,
+    pub digest: String,
+    pub size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Map<String, Value>>,
+}
+
+/// A reference in a URL: a tag or a digest.
+enum Target {
+    Tag(String),
+    Digest(Digest),
+}
+
+fn target(reference: &str) -> Result<Target, RegistryError> {
+    if reference.contains(':') {
+        Ok(Target::Digest(reference.parse()?))
+    } else if names::is_valid_tag(reference) {
+        Ok(Target::Tag(reference.to_owned()))
+    } else {
+        Err(RegistryError::TagInvalid(reference.to_owned()))
+    }
+}
+
+impl Registry {
+    /// Validates and stores a manifest, then points its tags at it.
+    ///
+    /// # Errors
+    /// Invalid name, tag, digest or manifest; referenced blobs or children missing from the
+    /// repository; storage or database failures. Nothing is stored when validation fails.
+    pub async fn put_manifest(&self, put: ManifestPut<'_>) -> Result<ManifestStored, RegistryError> {
+        if put.body.len() > self.max_manifest_bytes {
+            return Err(RegistryError::ManifestTooLarge {
+                size: put.body.len(),
+                limit: self.max_manifest_bytes,
+            });
+        }
+        let mut tags = put.tags.clone();
+        let digest = match target(put.reference)? {
+            Target::Digest(expected) => {
+                let computed = Digest::of(expected.algorithm(), &put.body);
+                if computed != expected {
+                    return Err(RegistryError::DigestMismatch { expected });
+                }
+                computed
+            }
+            Target::Tag(tag) => {
+                tags.push(tag);
+                Digest::of(Algorithm::Sha256, &put.body)
+            }
+        };
+        if let Some(bad) = tags.iter().find(|t| !names::is_valid_tag(t)) {
+            return Err(RegistryError::TagInvalid(bad.clone()));
+        }
+        let parsed = parse_manifest(&put.body, put.content_type)?;
+        let repository = self.ensure_repository(put.repository).await?;
+        self.check_references(repository.id, &parsed).await?;
+
+        self.store.put(&digest, put.body.clone()).await?;
+        let manifest_id = self
+            .record_manifest(repository.id, &digest, &parsed, put.body.len())
+            .await?;
+        for name in &tags {
+            self.point_tag(repository.id, name, manifest_id).await?;
+        }
+        Ok(ManifestStored {
+            digest,
+            subject: parsed.subject,
+        })
+    }
+
+    async fn check_references(
+        &self,
+        repository_id: i64,
+        parsed: &ParsedManifest,
+    ) -> Result<(), RegistryError> {
+        let required: Vec<&Reference> = parsed.blobs.iter().filter(|r| r.must_exist).collect();
+        for batch in required.chunks(IN_BATCH) {
+            let wanted: Vec<String> = batch.iter().map(|r| r.digest.to_string()).collect();
+            let query = Query::select()
+                .column((blob::Entity, blob::Column::Digest))
+                .from(blob::Entity)
+                .inner_join(
+                    repository_blob::Entity,
+                    Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
+                        .equals((blob::Entity, blob::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((repository_blob::Entity, repository_blob::Column::RepositoryId))
+                        .eq(repository_id),
+                )
+                .and_where(Expr::col((blob::Entity, blob::Column::Digest)).is_in(wanted))
+                .to_owned();
+            let found: HashSet<String> = self
+                .db
+                .query_all(&query)
+                .await?
+                .iter()
+                .filter_map(|row| row.try_get::<String>("", "digest").ok())
+                .collect();
+            if let Some(missing) = batch.iter().find(|r| !found.contains(&r.digest.to_string())) {
+                return Err(RegistryError::ManifestBlobUnknown(missing.digest.clone()));
+            }
+        }
+        for batch in parsed.children.chunks(IN_BATCH) {
+            let wanted: Vec<String> = batch.iter().map(|r| r.digest.to_string()).collect();
+            let found: HashSet<String> = manifest::Entity::find()
+                .filter(manifest::Column::RepositoryId.eq(repository_id))
+                .filter(manifest::Column::Digest.is_in(wanted))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|m| m.digest)
+                .collect();
+            if let Some(missing) = batch.iter().find(|r| !found.contains(&r.digest.to_string())) {
+                return Err(RegistryError::ManifestChildUnknown(missing.digest.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the manifest row and its references once; returns its id.
+    async fn record_manifest(
+        &self,
+        repository_id: i64,
+        digest: &Digest,
+        parsed: &ParsedManifest,
+        size: usize,
+    ) -> Result<i64, RegistryError> {
+        if let Some(existing) = self.manifest_row(repository_id, digest).await? {
+            return Ok(existing.id);
+        }
+        let txn = self.db.begin().await?;
+        let inserted = manifest::Entity::insert(manifest::ActiveModel {
+            repository_id: Set(repository_id),
+            digest: Set(digest.to_string()),
+            media_type: Set(parsed.media_type.as_str().to_owned()),
+            artifact_type: Set(parsed.artifact_type.clone()),
+            size: Set(size as i64),
+            subject_digest: Set(parsed.subject.as_ref().map(Digest::to_string)),
+            annotations: Set(parsed
+                .annotations
+                .as_ref()
+                .map(|a| Value::Object(a.clone()).to_string())),
+            created_at: Set(Utc::now()),
+            pulled_at: Set(None),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await;
+        let manifest_id = match inserted {
+            Ok(result) => result.last_insert_id,
+            Err(err) if crate::db::is_unique_violation(&err) => {
+                // A concurrent push of the same manifest won; use its row.
+                txn.rollback().await?;
+                return self
+                    .manifest_row(repository_id, digest)
+                    .await?
+                    .map(|m| m.id)
+                    .ok_or_else(|| RegistryError::ManifestUnknown(digest.to_string()));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let mut seen = HashSet::new();
+        let references: Vec<manifest_reference::ActiveModel> = parsed
+            .blobs
+            .iter()
+            .map(|r| (r, "blob"))
+            .chain(parsed.children.iter().map(|r| (r, "manifest")))
+            .filter(|(r, _)| seen.insert(r.digest.to_string()))
+            .map(|(r, kind)| manifest_reference::ActiveModel {
+                manifest_id: Set(manifest_id),
+                digest: Set(r.digest.to_string()),
+                kind: Set(kind.to_owned()),
+            })
+            .collect();
+        for batch in references.chunks(IN_BATCH) {
+            manifest_reference::Entity::insert_many(batch.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(manifest_id)
+    }
+
+    async fn manifest_row(
+        &self,
+        repository_id: i64,
+        digest: &Digest,
+    ) -> Result<Option<manifest::Model>, RegistryError> {
+        Ok(manifest::Entity::find()
+            .filter(manifest::Column::RepositoryId.eq(repository_id))
+            .filter(manifest::Column::Digest.eq(digest.to_string()))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Points tag `name` at a manifest, creating or moving it.
+    async fn point_tag(
+        &self,
+        repository_id: i64,
+        name: &str,
+        manifest_id: i64,
+    ) -> Result<(), RegistryError> {
+        let now = Utc::now();
+        tag::Entity::insert(tag::ActiveModel {
+            repository_id: Set(repository_id),
+            name: Set(name.to_owned()),
+            manifest_id: Set(manifest_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
+                .update_columns([tag::Column::ManifestId, tag::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Resolves a tag or digest in repository `name` to its manifest row.
+    async fn resolve(
+        &self,
+        name: &str,
+        reference: &str,
+    ) -> Result<manifest::Model, RegistryError> {
+        let repository = self.repository(name).await?;
+        let found = match target(reference)? {
+            Target::Digest(digest) => self.manifest_row(repository.id, &digest).await?,
+            Target::Tag(tag_name) => {
+                let tagged = Query::select()
+                    .column(tag::Column::ManifestId)
+                    .from(tag::Entity)
+                    .and_where(tag::Column::RepositoryId.eq(repository.id))
+                    .and_where(tag::Column::Name.eq(tag_name))
+                    .to_owned();
+                manifest::Entity::find()
+                    .filter(manifest::Column::Id.in_subquery(tagged))
+                    .one(&self.db)
+                    .await?
+            }
+        };
+        found.ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))
+    }
+
+    /// Reads a manifest by tag or digest.
+    ///
+    /// # Errors
+    /// Unknown repository or manifest, invalid reference, storage or database failures.
+    pub async fn get_manifest(
+        &self,
+        name: &str,
+        reference: &str,
+    ) -> Result<StoredManifest, RegistryError> {
+        let row = self.resolve(name, reference).await?;
+        let digest: Digest = row.digest.parse()?;
+        let content = self.store.get(&digest).await?;
+        Ok(StoredManifest {
+            digest,
+            media_type: row.media_type,
+            content,
+        })
+    }
+
+    /// Deletes a manifest by digest (with every tag pointing at it), or only the tag when
+    /// `reference` is a tag.
+    ///
+    /// # Errors
+    /// Unknown repository, manifest or tag; database failures.
+    pub async fn delete_manifest(&self, name: &str, reference: &str) -> Result<(), RegistryError> {
+        let repository = self.repository(name).await?;
+        match target(reference)? {
+            Target::Digest(digest) => {
+                let row = self
+                    .manifest_row(repository.id, &digest)
+                    .await?
+                    .ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))?;
+                // Tags and references go with the row (ON DELETE CASCADE).
+                manifest::Entity::delete_by_id(row.id).exec(&self.db).await?;
+            }
+            Target::Tag(tag_name) => {
+                let deleted = tag::Entity::delete_many()
+                    .filter(tag::Column::RepositoryId.eq(repository.id))
+                    .filter(tag::Column::Name.eq(&tag_name))
+                    .exec(&self.db)
+                    .await?;
+                if deleted.rows_affected == 0 {
+                    return Err(RegistryError::ManifestUnknown(tag_name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The manifests of repository `name` whose subject is `subject`, optionally only those of
+    /// one artifact type. An unknown repository has no referrers.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn referrers(
+        &self,
+        name: &str,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Referrer>, RegistryError> {
+        let Some(repository) = self.find_repository(name).await? else {
+            return Ok(Vec::new());
+        };
+        let mut query = manifest::Entity::find()
+            .filter(manifest::Column::RepositoryId.eq(repository.id))
+            .filter(manifest::Column::SubjectDigest.eq(subject.to_string()))
+            .order_by_asc(manifest::Column::Id);
+        if let Some(artifact_type) = artifact_type {
+            query = query.filter(manifest::Column::ArtifactType.eq(artifact_type));
+        }
+        Ok(query
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| Referrer {
+                media_type: m.media_type,
+                digest: m.digest,
+                size: m.size,
+                artifact_type: m.artifact_type,
+                annotations: m
+                    .annotations
+                    .and_then(|a| serde_json::from_str::<Map<String, Value>>(&a).ok()),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,56 @@
+//! The registry service: repositories, blobs, upload sessions, manifests, tags and referrers.
+//!
+//! Handlers in `oci` only parse requests and shape responses; the rules live here so workers and
+//! tests can use them without HTTP. Content goes to the [`BlobStore`]; what exists where is
+//! recorded in the database, and a blob is linked to a repository only after its digest was
+//! verified.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::storage::BlobStore;
+
+mod blobs;
+mod error;
+mod manifests;
+mod media;
+mod repositories;
+mod uploads;
+
+pub use blobs::BlobInfo;
+pub use error::{RegistryError, upload_range};
+pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};
+pub use media::MediaType;
+pub use uploads::{UploadStates, UploadStatus};
+
+/// Shared handle on the registry's state.
+pub struct Registry {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) store: Arc<dyn BlobStore>,
+    pub(crate) uploads: UploadStates,
+    pub(crate) max_manifest_bytes: usize,
+}
+
+impl Registry {
+    pub fn new(
+        db: DatabaseConnection,
+        store: Arc<dyn BlobStore>,
+        max_manifest_bytes: usize,
+    ) -> Self {
+        Self {
+            db,
+            store,
+            uploads: UploadStates::default(),
+            max_manifest_bytes,
+        }
+    }
+
+    pub fn store(&self) -> &dyn BlobStore {
+        self.store.as_ref()
+    }
+
+    pub fn max_manifest_bytes(&self) -> usize {
+        self.max_manifest_bytes
+    }
+}

@@ -1,0 +1,325 @@
+//! Upload sessions: created, appended to while hashing, then verified and committed.
+//!
+//! The hash of what a session holds is kept in memory between requests, so every byte is hashed
+//! once as it streams in. After a restart, or when a request reaches another replica, the hasher
+//! is rebuilt by reading back what the session holds. The store's size of the session is the
+//! source of truth for its offset.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use chrono::Utc;
+use futures_util::{Stream, StreamExt};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{Registry, RegistryError};
+use crate::db::entities::upload_session;
+use crate::digest::{Algorithm, Digest, Hasher};
+
+/// Hash state of one session: the hasher has seen exactly `offset` bytes.
+struct HashState {
+    hasher: Hasher,
+    offset: u64,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<HashState>>>;
+
+/// In-memory hash state of the sessions this process has served, one lock per session so
+/// concurrent requests on the same session are applied one after the other.
+#[derive(Default)]
+pub struct UploadStates {
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+impl UploadStates {
+    fn slot(&self, id: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(id.to_owned()).or_default().clone()
+    }
+
+    fn forget(&self, id: &str) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.remove(id);
+    }
+}
+
+/// Where an upload session stands.
+#[derive(Clone, Debug)]
+pub struct UploadStatus {
+    pub id: String,
+    pub size: u64,
+}
+
+impl Registry {
+    /// Starts an upload session for repository `name`.
+    ///
+    /// # Errors
+    /// [`RegistryError::ProjectUnknown`] when the project does not exist; storage or database
+    /// failures.
+    pub async fn start_upload(&self, name: &str) -> Result<UploadStatus, RegistryError> {
+        self.ensure_project_of(name).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = Utc::now();
+        upload_session::Entity::insert(upload_session::ActiveModel {
+            id: Set(id.clone()),
+            repository: Set(name.to_owned()),
+            offset: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&self.db)
+        .await?;
+        // The row is written first, so storage never holds a session the database lacks.
+        self.store.create_upload(&id).await?;
+        Ok(UploadStatus { id, size: 0 })
+    }
+
+    /// The session `id` of repository `name`.
+    ///
+    /// # Errors
+    /// [`RegistryError::UploadUnknown`] when no such session belongs to that repository.
+    pub async fn upload_status(&self, name: &str, id: &str) -> Result<UploadStatus, RegistryError> {
+        self.session(name, id).await?;
+        let size = self.store.upload_size(id).await?;
+        Ok(UploadStatus {
+            id: id.to_owned(),
+            size,
+        })
+    }
+
+    async fn session(&self, name: &str, id: &str) -> Result<upload_session::Model, RegistryError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(RegistryError::UploadUnknown(id.to_owned()));
+        }
+        upload_session::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .filter(|s| s.repository == name)
+            .ok_or_else(|| RegistryError::UploadUnknown(id.to_owned()))
+    }
+
+    /// Appends `body` to session `id`. With `start`, the chunk must begin at the session's
+    /// current size. `algorithm` is used when the session's hasher must be created.
+    ///
+    /// # Errors
+    /// Unknown session, a chunk at the wrong offset ([`RegistryError::RangeNotSatisfiable`]),
+    /// a broken request body, storage or database failures.
+    pub async fn append_upload<S, E>(
+        &self,
+        name: &str,
+        id: &str,
+        start: Option<u64>,
+        algorithm: Option<Algorithm>,
+        body: S,
+    ) -> Result<UploadStatus, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        self.session(name, id).await?;
+        let slot = self.uploads.slot(id);
+        let mut state = slot.lock().await;
+        let size = self.store.upload_size(id).await?;
+        if let Some(start) = start
+            && start != size
+        {
+            return Err(RegistryError::RangeNotSatisfiable {
+                offset: size,
+                location: format!("/v2/{name}/blobs/uploads/{id}"),
+            });
+        }
+        let mut current = self.hash_state(id, size, &mut state, algorithm).await?;
+        let result = self.stream_into(id, size, &mut current, body).await;
+        match result {
+            Ok(new_size) => {
+                *state = Some(current);
+                upload_session::Entity::update_many()
+                    .col_expr(upload_session::Column::Offset, (new_size as i64).into())
+                    .col_expr(upload_session::Column::UpdatedAt, Utc::now().into())
+                    .filter(upload_session::Column::Id.eq(id))
+                    .exec(&self.db)
+                    .await?;
+                Ok(UploadStatus {
+                    id: id.to_owned(),
+                    size: new_size,
+                })
+            }
+            Err(err) => {
+                // Part of the body may have been written: rebuild the hash from storage next time.
+                *state = None;
+                Err(err)
+            }
+        }
+    }
+
+    /// The hasher for a session holding `size` bytes, reused or rebuilt from storage.
+    async fn hash_state(
+        &self,
+        id: &str,
+        size: u64,
+        state: &mut Option<HashState>,
+        algorithm: Option<Algorithm>,
+    ) -> Result<HashState, RegistryError> {
+        let wanted = algorithm.unwrap_or(Algorithm::Sha256);
+        if let Some(existing) = state.take()
+            && existing.offset == size
+            && (algorithm.is_none() || existing.hasher.algorithm() == wanted)
+        {
+            return Ok(existing);
+        }
+        let mut hasher = wanted.hasher();
+        let mut offset = 0;
+        if size > 0 {
+            let mut stored = self.store.read_upload(id).await?;
+            while let Some(chunk) = stored.next().await {
+                let chunk = chunk.map_err(crate::storage::StorageError::Io)?;
+                hasher.update(&chunk);
+                offset += chunk.len() as u64;
+            }
+        }
+        Ok(HashState { hasher, offset })
+    }
+
+    async fn stream_into<S, E>(
+        &self,
+        id: &str,
+        size: u64,
+        state: &mut HashState,
+        mut body: S,
+    ) -> Result<u64, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut writer = self.store.append_upload(id, size).await?;
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.finish().await;
+                    return Err(RegistryError::UploadInvalid(format!(
+                        "request body could not be read: {e}"
+                    )));
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            state.hasher.update(&chunk);
+            state.offset += chunk.len() as u64;
+            writer.write(chunk).await?;
+        }
+        Ok(writer.finish().await?)
+    }
+
+    /// Appends an optional last chunk, verifies the whole content against `digest`, and
+    /// commits it as a blob of repository `name`. On a digest mismatch the session is discarded.
+    ///
+    /// # Errors
+    /// Unknown session, digest mismatch, storage or database failures.
+    pub async fn finish_upload<S, E>(
+        &self,
+        name: &str,
+        id: &str,
+        digest: &Digest,
+        body: S,
+    ) -> Result<u64, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let status = self
+            .append_upload(name, id, None, Some(digest.algorithm()), body)
+            .await?;
+        let slot = self.uploads.slot(id);
+        let mut state = slot.lock().await;
+        let current = self
+            .hash_state(id, status.size, &mut state, Some(digest.algorithm()))
+            .await?;
+        let computed = current.hasher.finish();
+        if &computed != digest {
+            drop(state);
+            self.cancel_upload(name, id).await?;
+            return Err(RegistryError::DigestMismatch {
+                expected: digest.clone(),
+            });
+        }
+        let repository = self.ensure_repository(name).await?;
+        self.store.commit_upload(id, digest).await?;
+        self.link_blob(repository.id, digest, status.size).await?;
+        upload_session::Entity::delete_by_id(id.to_owned())
+            .exec(&self.db)
+            .await?;
+        drop(state);
+        self.uploads.forget(id);
+        Ok(status.size)
+    }
+
+    /// Discards session `id` of repository `name`.
+    ///
+    /// # Errors
+    /// Unknown session, storage or database failures.
+    pub async fn cancel_upload(&self, name: &str, id: &str) -> Result<(), RegistryError> {
+        self.session(name, id).await?;
+        self.store.abort_upload(id).await?;
+        upload_session::Entity::delete_by_id(id.to_owned())
+            .exec(&self.db)
+            .await?;
+        self.uploads.forget(id);
+        Ok(())
+    }
+
+    /// Removes sessions idle for longer than `max_age_seconds`, and storage uploads that have no
+    /// session row (left by a crash between the two writes). Returns how many were removed.
+    ///
+    /// # Errors
+    /// Storage or database failures.
+    pub async fn purge_stale_uploads(&self, max_age_seconds: u64) -> Result<usize, RegistryError> {
+        let cutoff = Utc::now() - chrono::Duration::seconds(max_age_seconds as i64);
+        let stale = upload_session::Entity::find()
+            .filter(upload_session::Column::UpdatedAt.lt(cutoff))
+            .all(&self.db)
+            .await?;
+        let mut removed = 0;
+        for session in stale {
+            self.store.abort_upload(&session.id).await?;
+            upload_session::Entity::delete_by_id(session.id.clone())
+                .exec(&self.db)
+                .await?;
+            self.uploads.forget(&session.id);
+            removed += 1;
+        }
+        for id in self.store.list_uploads().await? {
+            if uuid::Uuid::parse_str(&id).is_err() {
+                continue;
+            }
+            let known = upload_session::Entity::find_by_id(id.clone())
+                .one(&self.db)
+                .await?
+                .is_some();
+            if !known {
+                self.store.abort_upload(&id).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Fails with [`RegistryError::ProjectUnknown`] unless the project of `name` exists.
+    async fn ensure_project_of(&self, name: &str) -> Result<(), RegistryError> {
+        use crate::db::entities::project;
+        let project_name = crate::names::project_of(name);
+        let exists = project::Entity::find()
+            .filter(project::Column::Name.eq(project_name))
+            .one(&self.db)
+            .await?
+            .is_some();
+        if exists {
+            Ok(())
+        } else {
+            Err(RegistryError::ProjectUnknown(project_name.to_owned()))
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The local filesystem backend.
+//!
+//! Layout under the root: `blobs/<algorithm>/<first two hex>/<hex>` for committed content and
+//! `uploads/<id>` for upload sessions. Content becomes visible by `rename` after `fsync`, so a
+//! blob path only ever names complete content.
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::io::ReaderStream;
+
+use super::{BlobStore, ByteRange, ByteStream, StorageError, UploadWriter};
+use crate::digest::Digest;
+
+/// Read buffer for streaming blobs out: large enough to keep loopback busy.
+const READ_CHUNK: usize = 256 * 1024;
+/// Chunks queued between the request task and the writing thread.
+const WRITE_QUEUE: usize = 32;
+
+/// Blob storage in a local directory.
+#[derive(Clone, Debug)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a store rooted at `root`.
+    ///
+    /// # Errors
+    /// The directories cannot be created.
+    pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join("blobs"))?;
+        std::fs::create_dir_all(root.join("uploads"))?;
+        Ok(Self { root })
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        let hex = digest.hex();
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().name())
+            .join(&hex[..2])
+            .join(hex)
+    }
+
+    fn upload_path(&self, id: &str) -> PathBuf {
+        self.root.join("uploads").join(id)
+    }
+}
+
+fn not_found_as<T>(result: io::Result<T>, err: impl FnOnce() -> StorageError) -> Result<T, StorageError> {
+    result.map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            err()
+        } else {
+            StorageError::Io(e)
+        }
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageError::Io(io::Error::other(e)))?
+}
+
+/// Moves `from` onto `to` durably: the parent directory of `to` is created and synced.
+fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
+    let parent = to.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    std::fs::create_dir_all(parent)?;
+    std::fs::rename(from, to)?;
+    std::fs::File::open(parent)?.sync_all()
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn stat(&self, digest: &Digest) -> Result<Option<u64>, StorageError> {
+        match tokio::fs::metadata(self.blob_path(digest)).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn read(
+        &self,
+        digest: &Digest,
+        range: Option<ByteRange>,
+    ) -> Result<ByteStream, StorageError> {
+        let path = self.blob_path(digest);
+        let digest = digest.clone();
+        let file = blocking(move || {
+            let mut file = not_found_as(std::fs::File::open(&path), || {
+                StorageError::BlobNotFound(digest)
+            })?;
+            if let Some(range) = range {
+                file.seek(SeekFrom::Start(range.start))?;
+            }
+            Ok(file)
+        })
+        .await?;
+        let file = tokio::fs::File::from_std(file);
+        Ok(match range {
+            Some(range) => {
+                use tokio::io::AsyncReadExt;
+                ReaderStream::with_capacity(file.take(range.len()), READ_CHUNK).boxed()
+            }
+            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+        })
+    }
+
+    async fn get(&self, digest: &Digest) -> Result<Bytes, StorageError> {
+        let path = self.blob_path(digest);
+        let digest = digest.clone();
+        blocking(move || {
+            let mut content = Vec::new();
+            not_found_as(std::fs::File::open(&path), || StorageError::BlobNotFound(digest))?
+                .read_to_end(&mut content)?;
+            Ok(Bytes::from(content))
+        })
+        .await
+    }
+
+    async fn put(&self, digest: &Digest, content: Bytes) -> Result<(), StorageError> {
+        let target = self.blob_path(digest);
+        let temp = self.upload_path(&format!("put-{}", uuid::Uuid::new_v4()));
+        blocking(move || {
+            if target.exists() {
+                return Ok(());
+            }
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(&content)?;
+            file.sync_all()?;
+            rename_durably(&temp, &target).inspect_err(|_| {
+                let _ = std::fs::remove_file(&temp);
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(&self, digest: &Digest) -> Result<(), StorageError> {
+        match tokio::fs::remove_file(self.blob_path(digest)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn create_upload(&self, id: &str) -> Result<(), StorageError> {
+        let path = self.upload_path(id);
+        blocking(move || {
+            std::fs::File::create(&path)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn append_upload(
+        &self,
+        id: &str,
+        offset: u64,
+    ) -> Result<Box<dyn UploadWriter>, StorageError> {
+        let path = self.upload_path(id);
+        let owned_id = id.to_owned();
+        let file = blocking(move || {
+            let file = not_found_as(
+                std::fs::OpenOptions::new().append(true).open(&path),
+                || StorageError::UploadNotFound(owned_id.clone()),
+            )?;
+            let actual = file.metadata()?.len();
+            if actual != offset {
+                return Err(StorageError::UploadOffsetMismatch {
+                    id: owned_id,
+                    expected: offset,
+                    actual,
+                });
+            }
+            Ok(file)
+        })
+        .await?;
+        Ok(Box::new(FsUploadWriter::start(file, offset)))
+    }
+
+    async fn upload_size(&self, id: &str) -> Result<u64, StorageError> {
+        let meta = tokio::fs::metadata(self.upload_path(id)).await;
+        not_found_as(meta, || StorageError::UploadNotFound(id.to_owned())).map(|m| m.len())
+    }
+
+    async fn read_upload(&self, id: &str) -> Result<ByteStream, StorageError> {
+        let file = tokio::fs::File::open(self.upload_path(id)).await;
+        let file = not_found_as(file, || StorageError::UploadNotFound(id.to_owned()))?;
+        Ok(ReaderStream::with_capacity(file, READ_CHUNK).boxed())
+    }
+
+    async fn commit_upload(&self, id: &str, digest: &Digest) -> Result<(), StorageError> {
+        let source = self.upload_path(id);
+        let target = self.blob_path(digest);
+        let id = id.to_owned();
+        blocking(move || {
+            if !source.exists() {
+                return Err(StorageError::UploadNotFound(id));
+            }
+            if target.exists() {
+                std::fs::remove_file(&source)?;
+                return Ok(());
+            }
+            rename_durably(&source, &target)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn abort_upload(&self, id: &str) -> Result<(), StorageError> {
+        match tokio::fs::remove_file(self.upload_path(id)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list_uploads(&self) -> Result<Vec<String>, StorageError> {
+        let mut entries = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        let mut ids = Vec::new();
+        while let Some(entry) = entries.next_entry().await? {
+            if let Some(name) = entry.file_name().to_str() {
+                ids.push(name.to_owned());
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Writes on a blocking thread fed through a bounded queue, so receiving from the network and
+/// writing to disk overlap.
+struct FsUploadWriter {
+    sender: Option<mpsc::Sender<Bytes>>,
+    task: JoinHandle<io::Result<u64>>,
+}
+
+impl FsUploadWriter {
+    fn start(mut file: std::fs::File, offset: u64) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut size = offset;
+            while let Some(chunk) = receiver.blocking_recv() {
+                file.write_all(&chunk)?;
+                size += chunk.len() as u64;
+            }
+            file.sync_data()?;
+            Ok(size)
+        });
+        Self {
+            sender: Some(sender),
+            task,
+        }
+    }
+}
+
+#[async_trait]
+impl UploadWriter for FsUploadWriter {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        let Some(sender) = &self.sender else {
+            return Err(StorageError::Io(io::Error::other("writer already finished")));
+        };
+        if sender.send(chunk).await.is_err() {
+            // The writing thread stopped early: its error is the one to report.
+            self.sender = None;
+            let result = (&mut self.task)
+                .await
+                .map_err(|e| StorageError::Io(io::Error::other(e)))?;
+            return Err(StorageError::Io(result.err().unwrap_or_else(|| {
+                io::Error::other("upload writer stopped")
+            })));
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<u64, StorageError> {
+        self.sender = None;
+        let size = (&mut self.task)
+            .await
+            .map_err(|e| StorageError::Io(io::Error::other(e)))??;
+        Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn filesystem_store_meets_the_contract() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsBlobStore::open(dir.path()).expect("open store");
+        crate::storage::contract::run_all(&store).await;
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the HTTP surface against a real server on a loopback port.
+//!
+//! The registry cases are the replay recipes of `registry-protocol.md` (B01...); each test is
+//! named after its case.
+
+mod api;
+mod auth;
+mod registry;
+mod support;

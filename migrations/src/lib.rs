@@ -1,0 +1,19 @@
+//! Berth's database schema as an ordered list of sea-orm migrations.
+//!
+//! Migrations are append-only: a migration that has shipped is never edited. Each runs in a
+//! transaction on every backend, so a failed one leaves the schema as it was.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261203_000001_initial;
+
+/// Applies Berth's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261203_000001_initial::Migration)]
+    }
+}

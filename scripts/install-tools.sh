@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs the real registry clients and the OCI conformance suite used by e2e/.
+# Idempotent: a second run checks dpkg and the cached binaries and does nothing else.
+#
+#   BERTH_TOOLS_DIR   where the Go tools go (default /var/cache/berth/bin)
+#   BERTH_TOOLS_ONLY  space separated subset of Go tools to build (default: all)
+#
+# Debian packages: skopeo, containerd (ctr), jq, curl, python3, ca-certificates.
+# Go tools: built once with `go install <module>@<pinned version>` through the Go module proxy.
+set -euo pipefail
+
+TOOLS_DIR="${BERTH_TOOLS_DIR:-/var/cache/berth/bin}"
+APT_PACKAGES=(skopeo containerd jq curl python3 ca-certificates)
+
+# name  module-path@version  (binary produced by go install is the last path element)
+# The conformance suite is its own module (github.com/opencontainers/distribution-spec/conformance);
+# the proxy only serves it as a pseudo-version. v0.0.0-20260831232431-97274622c111 is main of
+# 2026-08-31, after 967efdc0 (2026-07-16, "conformance redesign": the OCI_* configured program).
+CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
+GO_TOOLS=(
+  "oci-conformance github.com/opencontainers/distribution-spec/conformance@${CONFORMANCE_VERSION}"
+  "crane github.com/google/go-containerregistry/cmd/crane@v0.22.1"
+  "regctl github.com/regclient/regclient/cmd/regctl@v0.11.7"
+  "oras oras.land/oras/cmd/oras@v1.3.6"
+  "helm helm.sh/helm/v3/cmd/helm@v3.22.0"
+  "cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5"
+)
+
+log() { printf '%s\n' "$*"; }
+
+# ---------------------------------------------------------------- Debian packages
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  # refresh the package lists only when one of the missing packages has no candidate
+  need_update=0
+  for p in "${missing[@]}"; do
+    cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+    if [[ -z "$cand" || "$cand" == "(none)" ]]; then need_update=1; fi
+  done
+  if ((need_update)); then apt-get update -qq; fi
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+for p in "${APT_PACKAGES[@]}"; do
+  if [[ " ${missing[*]-} " == *" $p "* ]]; then log "$p: installed (apt)"; else log "$p: already present (apt)"; fi
+done
+
+# ---------------------------------------------------------------- Go tools
+command -v go >/dev/null || { echo "go not found on PATH" >&2; exit 1; }
+mkdir -p "$TOOLS_DIR"
+export GOBIN="$TOOLS_DIR"
+# go install pkg@version ignores any go.mod in the working directory; no -mod flag needed.
+export CGO_ENABLED="${CGO_ENABLED:-0}"
+
+for entry in "${GO_TOOLS[@]}"; do
+  name=${entry%% *}
+  mod=${entry#* }
+  if [[ -n "${BERTH_TOOLS_ONLY:-}" && " $BERTH_TOOLS_ONLY " != *" $name "* ]]; then continue; fi
+  if [[ -x "$TOOLS_DIR/$name" ]]; then
+    log "$name: already present ($TOOLS_DIR/$name)"
+    continue
+  fi
+  pkg=${mod%@*}
+  ver=${mod##*@}
+  built=${pkg##*/}
+  start=$SECONDS
+  ldflags="-s -w"
+  if [[ "$name" == oci-conformance ]]; then ldflags+=" -X main.Version=${ver##*-}"; fi
+  go install -trimpath -ldflags="$ldflags" "$mod"
+  if [[ "$built" != "$name" ]]; then mv -f "$TOOLS_DIR/$built" "$TOOLS_DIR/$name"; fi
+  log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
+done
