@@ -76,3 +76,40 @@ for entry in "${GO_TOOLS[@]}"; do
   if [[ "$built" != "$name" ]]; then mv -f "$TOOLS_DIR/$built" "$TOOLS_DIR/$name"; fi
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
+
+# ---------------------------------------------------------------- benchmark tools (opt-in)
+# Only e2e/bench/run.sh needs these; it sets BERTH_TOOLS_BENCH=1. The test suite never does.
+#   registry  the CNCF distribution registry, the reference the benchmark compares against
+#   wrk       HTTP load generator (Debian)
+#   zb        zot's benchmark tool. The Go module proxy here refuses zotregistry.dev, so `go
+#             install` fails on these machines; with ZOT_SRC pointing at a zot source tree (for
+#             example a checkout of tag v2.1.20), zb is built from it instead.
+if [[ "${BERTH_TOOLS_BENCH:-0}" == 1 ]]; then
+  if ! dpkg -s wrk >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+    log "wrk: installed (apt)"
+  else
+    log "wrk: already present (apt)"
+  fi
+  DISTRIBUTION_VERSION="v3.1.2"
+  if [[ -x "$TOOLS_DIR/registry" ]]; then
+    log "registry: already present ($TOOLS_DIR/registry)"
+  else
+    start=$SECONDS
+    go install -trimpath -ldflags="-s -w" \
+      "github.com/distribution/distribution/v3/cmd/registry@${DISTRIBUTION_VERSION}"
+    log "registry: installed ${DISTRIBUTION_VERSION} ($TOOLS_DIR/registry, $((SECONDS - start))s)"
+  fi
+  ZB_VERSION="v2.1.20"
+  if [[ -x "$TOOLS_DIR/zb" ]]; then
+    log "zb: already present ($TOOLS_DIR/zb)"
+  elif [[ -n "${ZOT_SRC:-}" && -f "$ZOT_SRC/cmd/zb/main.go" ]]; then
+    (cd "$ZOT_SRC" && go build -trimpath -ldflags="-s -w" -o "$TOOLS_DIR/zb" ./cmd/zb)
+    log "zb: built from $ZOT_SRC ($TOOLS_DIR/zb)"
+  elif go install -trimpath -ldflags="-s -w" "zotregistry.dev/zot/v2/cmd/zb@${ZB_VERSION}" 2>/dev/null; then
+    log "zb: installed ${ZB_VERSION} ($TOOLS_DIR/zb)"
+  else
+    log "zb: not available (the Go module proxy refuses zotregistry.dev; set ZOT_SRC to a zot source tree)"
+  fi
+fi

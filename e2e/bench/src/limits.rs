@@ -1,0 +1,132 @@
+//! The machine's ceilings, measured in the same run as the registries: SHA-256 on one core,
+//! loopback TCP with one stream, sequential disk write (with fdatasync) and read (O_DIRECT).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest as _, Sha256};
+
+/// Bytes per second of each ceiling.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub sha256: f64,
+    pub loopback: f64,
+    pub disk_write: f64,
+    pub disk_read: f64,
+}
+
+/// Measures every ceiling; `data` is random content of at least `bytes`, `dir` is on the disk
+/// the registries store blobs on.
+///
+/// # Errors
+/// The loopback socket or `dd` fails.
+pub fn measure(data: &[u8], bytes: usize, dir: &Path) -> Result<Limits> {
+    Ok(Limits {
+        sha256: sha256_speed(&data[..bytes]),
+        loopback: loopback_speed(data, bytes * 2)?,
+        disk_write: dd_speed(dir, bytes, true)?,
+        disk_read: dd_speed(dir, bytes, false)?,
+    })
+}
+
+fn sha256_speed(data: &[u8]) -> f64 {
+    let started = Instant::now();
+    let mut hasher = Sha256::new();
+    for chunk in data.chunks(1 << 20) {
+        hasher.update(chunk);
+    }
+    std::hint::black_box(hasher.finalize());
+    data.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// One stream of 1 MiB writes to a reader thread that discards what it gets.
+fn loopback_speed(data: &[u8], total: usize) -> Result<f64> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let reader = std::thread::spawn(move || -> std::io::Result<u64> {
+        let (mut socket, _) = listener.accept()?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0u64;
+        loop {
+            let n = socket.read(&mut buf)?;
+            if n == 0 {
+                return Ok(got);
+            }
+            got += n as u64;
+        }
+    });
+    let mut socket = TcpStream::connect(addr)?;
+    let started = Instant::now();
+    let mut sent = 0;
+    while sent < total {
+        let n = (total - sent).min(1 << 20);
+        let offset = sent % (data.len() - n + 1);
+        socket.write_all(&data[offset..offset + n])?;
+        sent += n;
+    }
+    drop(socket);
+    let got = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("loopback reader panicked"))??;
+    let elapsed = started.elapsed().as_secs_f64();
+    if got != total as u64 {
+        bail!("loopback reader got {got} of {total} bytes");
+    }
+    Ok(total as f64 / elapsed)
+}
+
+/// `dd` with 1 MiB blocks: a write ended by fdatasync, or a read that bypasses the page cache.
+fn dd_speed(dir: &Path, bytes: usize, write: bool) -> Result<f64> {
+    let file = dir.join("dd-limit.bin");
+    let count = format!("count={}", bytes >> 20);
+    let mut command = Command::new("dd");
+    if write {
+        // Reading /dev/urandom would be the bottleneck: copy a prepared, cached file instead.
+        let source = dir.join("dd-source.bin");
+        make_source(&source, bytes)?;
+        command
+            .arg(format!("if={}", source.display()))
+            .arg(format!("of={}", file.display()))
+            .args(["bs=1M", &count, "conv=fdatasync"]);
+        let result = timed(&mut command);
+        let _ = std::fs::remove_file(&source);
+        return result.map(|secs| bytes as f64 / secs);
+    }
+    command
+        .arg(format!("if={}", file.display()))
+        .arg("of=/dev/null")
+        .args(["bs=1M", &count, "iflag=direct"]);
+    let result = timed(&mut command).map(|secs| bytes as f64 / secs);
+    let _ = std::fs::remove_file(&file);
+    result
+}
+
+/// A source file for the write test, kept in the page cache so reading it costs no disk time.
+fn make_source(path: &Path, bytes: usize) -> Result<()> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut block = vec![0u8; 1 << 20];
+    let mut file = std::fs::File::create(path)?;
+    for _ in 0..(bytes >> 20) {
+        crate::fill_random(&mut block, &mut state);
+        file.write_all(&block)?;
+    }
+    file.sync_all()?;
+    // Read it once so it is cached.
+    let mut sink = Vec::new();
+    std::fs::File::open(path)?.read_to_end(&mut sink)?;
+    Ok(())
+}
+
+fn timed(command: &mut Command) -> Result<f64> {
+    let started = Instant::now();
+    let output = command.output().context("running dd")?;
+    let secs = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!("dd failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(secs)
+}
