@@ -233,7 +233,9 @@ impl Config {
             ));
         }
         if self.auth.service.trim().is_empty() {
-            return Err(ConfigError::Invalid("auth.service must not be empty".into()));
+            return Err(ConfigError::Invalid(
+                "auth.service must not be empty".into(),
+            ));
         }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres"))
