@@ -85,7 +85,24 @@ pub async fn authorize(
     name: &str,
     actions: &[&str],
 ) -> Result<Caller, OciError> {
-    let scopes = vec![format!("repository:{name}:{}", actions.join(","))];
+    authorize_with(state, req, name, actions, None).await
+}
+
+/// [`authorize`], with one more scope named in the challenge so that the client's token also
+/// covers it (the source repository of a cross-repository mount). The extra scope is not
+/// required: what the caller lacks there is decided by the handler.
+///
+/// # Errors
+/// As [`authorize`].
+pub async fn authorize_with(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+    actions: &[&str],
+    extra_scope: Option<String>,
+) -> Result<Caller, OciError> {
+    let mut scopes = vec![format!("repository:{name}:{}", actions.join(","))];
+    scopes.extend(extra_scope);
     let caller = authenticate(state, req, &scopes).await?;
     if holds(state, &caller, name, actions).await? {
         Ok(caller)
