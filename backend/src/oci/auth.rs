@@ -143,6 +143,34 @@ pub async fn holds(
     }
 }
 
+/// Whether the caller's identity holds `actions` on repository `name`, whatever its token's
+/// scopes say. Used only for the source of a cross-repository mount: clients that already hold a
+/// token for the target do not ask again for the source's scope, yet mounting from a repository
+/// the user may pull is exactly what the spec intends.
+///
+/// # Errors
+/// Database failures.
+pub async fn identity_holds(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    actions: &[&str],
+) -> Result<bool, OciError> {
+    if holds(state, caller, name, actions).await? {
+        return Ok(true);
+    }
+    let Caller::Token(claims) = caller else {
+        return Ok(false);
+    };
+    let principal = principal_of(state, Caller::Token(claims.clone())).await?;
+    let granted = state
+        .rbac
+        .repository_actions(&state.db, &principal, name, actions)
+        .await
+        .map_err(|e| db_error(&e))?;
+    Ok(actions.iter().all(|a| granted.contains(a)))
+}
+
 /// The principal behind a caller; for a token, the user named in its subject (anonymous when
 /// the subject is empty or the user no longer exists).
 ///

@@ -65,7 +65,7 @@ pub async fn start(
         if let Ok(digest) = mount.parse::<Digest>() {
             let mounted = match from {
                 Some(from) => {
-                    auth::holds(state, &caller, from, &["pull"]).await?
+                    auth::identity_holds(state, &caller, from, &["pull"]).await?
                         && state.registry.mount_blob(from, name, &digest).await?
                 }
                 // Without `from`, only the project's own repositories are searched: the caller
