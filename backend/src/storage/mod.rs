@@ -58,7 +58,9 @@ pub enum StorageError {
 /// - A committed blob is immutable and complete: readers never see a partial blob, and a crash
 ///   at any point leaves either the old state or the whole new blob.
 /// - Committing a digest that already exists keeps the existing content and discards the upload.
-/// - Upload sessions persist across restarts until committed or aborted.
+/// - Upload sessions persist across restarts until committed or aborted. Appended bytes become
+///   durable when the session is committed; after a power failure an uncommitted session may
+///   hold fewer bytes than were appended, and its size then tells the client where to resume.
 /// - Methods never hash: digests are computed and verified by the caller.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
