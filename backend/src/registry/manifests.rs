@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::media::{ParsedManifest, Reference, parse_manifest};
 use super::{Registry, RegistryError};
-use crate::db::entities::{blob, manifest, manifest_reference, repository_blob, tag};
+use crate::db::entities::{blob, manifest, manifest_reference, repository, repository_blob, tag};
 use crate::digest::{Algorithm, Digest};
 use crate::names;
 
@@ -114,6 +114,7 @@ impl Registry {
         self.check_references(repository.id, &parsed).await?;
 
         self.store.put(&digest, put.body.clone()).await?;
+        self.manifest_cache.insert(&digest, &put.body);
         let manifest_id = self
             .record_manifest(repository.id, &digest, &parsed, put.body.len())
             .await?;
@@ -290,16 +291,28 @@ impl Registry {
         Ok(())
     }
 
-    /// Resolves a tag or digest in repository `name` to its manifest row.
+    /// Resolves a tag or digest in repository `name` to its manifest row. A hit costs one
+    /// query; only a miss looks up the repository to tell an unknown name from an unknown
+    /// reference.
     async fn resolve(&self, name: &str, reference: &str) -> Result<manifest::Model, RegistryError> {
-        let repository = self.repository(name).await?;
+        let named = Query::select()
+            .column(repository::Column::Id)
+            .from(repository::Entity)
+            .and_where(repository::Column::Name.eq(name))
+            .to_owned();
         let found = match target(reference)? {
-            Target::Digest(digest) => self.manifest_row(repository.id, &digest).await?,
+            Target::Digest(digest) => {
+                manifest::Entity::find()
+                    .filter(manifest::Column::RepositoryId.in_subquery(named))
+                    .filter(manifest::Column::Digest.eq(digest.to_string()))
+                    .one(&self.db)
+                    .await?
+            }
             Target::Tag(tag_name) => {
                 let tagged = Query::select()
                     .column(tag::Column::ManifestId)
                     .from(tag::Entity)
-                    .and_where(tag::Column::RepositoryId.eq(repository.id))
+                    .and_where(tag::Column::RepositoryId.in_subquery(named))
                     .and_where(tag::Column::Name.eq(tag_name))
                     .to_owned();
                 manifest::Entity::find()
@@ -308,7 +321,13 @@ impl Registry {
                     .await?
             }
         };
-        found.ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))
+        match found {
+            Some(row) => Ok(row),
+            None => {
+                self.repository(name).await?;
+                Err(RegistryError::ManifestUnknown(reference.to_owned()))
+            }
+        }
     }
 
     /// Reads a manifest by tag or digest.
@@ -322,7 +341,14 @@ impl Registry {
     ) -> Result<StoredManifest, RegistryError> {
         let row = self.resolve(name, reference).await?;
         let digest: Digest = row.digest.parse()?;
-        let content = self.store.get(&digest).await?;
+        let content = match self.manifest_cache.get(&digest) {
+            Some(content) => content,
+            None => {
+                let content = self.store.get(&digest).await?;
+                self.manifest_cache.insert(&digest, &content);
+                content
+            }
+        };
         Ok(StoredManifest {
             digest,
             media_type: row.media_type,

@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use crate::storage::BlobStore;
 
 mod blobs;
+mod cache;
 mod error;
 mod manifests;
 mod media;
@@ -29,6 +30,8 @@ pub struct Registry {
     pub(crate) db: DatabaseConnection,
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: UploadStates,
+    /// Manifest bytes by digest (content-addressed, so never stale).
+    pub(crate) manifest_cache: cache::ContentCache,
     pub(crate) max_manifest_bytes: usize,
     pub(crate) allow_sparse_manifests: bool,
 }
@@ -43,6 +46,7 @@ impl Registry {
             db,
             store,
             uploads: UploadStates::default(),
+            manifest_cache: cache::ContentCache::new(cache::DEFAULT_CAPACITY),
             max_manifest_bytes,
             allow_sparse_manifests: false,
         }
