@@ -25,12 +25,29 @@ pub struct Limits {
 /// # Errors
 /// The loopback socket or `dd` fails.
 pub fn measure(data: &[u8], bytes: usize, dir: &Path) -> Result<Limits> {
+    // The best of three: on a shared machine a single pass mostly measures the neighbours.
+    let sha256 = (0..3)
+        .map(|_| sha256_speed(&data[..bytes / 4]))
+        .fold(0.0, f64::max);
     Ok(Limits {
-        sha256: sha256_speed(&data[..bytes]),
+        sha256,
         loopback: loopback_speed(data, bytes * 2)?,
         disk_write: dd_speed(dir, bytes, true)?,
         disk_read: dd_speed(dir, bytes, false)?,
     })
+}
+
+impl Limits {
+    /// Each ceiling as the higher of two measurements.
+    #[must_use]
+    pub fn best_of(self, other: Self) -> Self {
+        Self {
+            sha256: self.sha256.max(other.sha256),
+            loopback: self.loopback.max(other.loopback),
+            disk_write: self.disk_write.max(other.disk_write),
+            disk_read: self.disk_read.max(other.disk_read),
+        }
+    }
 }
 
 fn sha256_speed(data: &[u8]) -> f64 {

@@ -163,7 +163,21 @@ pub fn blobs(
     Ok(rows)
 }
 
-/// Pushes a small image tagged `latest` into repository `short`; returns its manifest size.
+/// Re-attaches the final limits to blob rows measured before them (rows name their limit by
+/// the label given in [`blobs`]).
+pub fn with_limits(rows: Vec<Row>, limits: &Limits) -> Vec<Row> {
+    rows.into_iter()
+        .map(|mut row| {
+            row.limit = row.limit.map(|(_, name)| match name {
+                "loopback" => (limits.loopback, name),
+                _ => (limits.disk_write, name),
+            });
+            row
+        })
+        .collect()
+}
+
+/// Pushes a small image tagged `tag` into repository `repo`; returns the manifest.
 fn push_image(server: &Server, auth: &str, repo: &str, data: &[u8], tag: &str) -> Result<Vec<u8>> {
     let mut conn = Conn::open(server.addr)?;
     let config =
@@ -515,6 +529,8 @@ pub fn catalog(servers: &[Server; 2], tokens: &mut Tokens, plan: &Plan) -> Resul
         })?;
         fill[i] = (total - 1) as f64 / took.as_secs_f64();
         let auth = tokens.get(i, server, "registry:catalog:*")?;
+        // The setup connection sat idle during the fill; servers close idle connections.
+        let mut conn = Conn::open(server.addr)?;
         let target = "/v2/_catalog?n=1000";
         let started = Instant::now();
         conn.send(

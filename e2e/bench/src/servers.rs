@@ -218,6 +218,16 @@ pub struct Server {
     dist_key: EncodingKey,
 }
 
+impl Drop for Server {
+    /// A registry never outlives the benchmark, even when a scenario fails.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Server {
     /// Polls `path` until it answers 200; returns the time since `since`.
     ///
