@@ -12,15 +12,13 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_util::io::ReaderStream;
 
 use super::{BlobStore, ByteRange, ByteStream, StorageError, UploadWriter};
 use crate::digest::Digest;
 
-/// Size of the chunks blobs are streamed out in: large enough that loopback, not per-chunk
-/// overhead, is the limit.
-const READ_CHUNK: usize = 1 << 20;
-/// Chunks read ahead of the network per download.
-const READ_AHEAD: usize = 4;
+/// Read buffer for streaming blobs out: large enough to keep loopback busy.
+const READ_CHUNK: usize = 256 * 1024;
 /// Chunks queued between the request task and the writing thread.
 const WRITE_QUEUE: usize = 32;
 
@@ -104,21 +102,24 @@ impl BlobStore for FsBlobStore {
     ) -> Result<ByteStream, StorageError> {
         let path = self.blob_path(digest);
         let digest = digest.clone();
-        let (file, length) = blocking(move || {
+        let file = blocking(move || {
             let mut file = not_found_as(std::fs::File::open(&path), || {
                 StorageError::BlobNotFound(digest)
             })?;
-            let length = match range {
-                Some(range) => {
-                    file.seek(SeekFrom::Start(range.start))?;
-                    range.len()
-                }
-                None => file.metadata()?.len(),
-            };
-            Ok((file, length))
+            if let Some(range) = range {
+                file.seek(SeekFrom::Start(range.start))?;
+            }
+            Ok(file)
         })
         .await?;
-        Ok(stream_file(file, length))
+        let file = tokio::fs::File::from_std(file);
+        Ok(match range {
+            Some(range) => {
+                use tokio::io::AsyncReadExt;
+                ReaderStream::with_capacity(file.take(range.len()), READ_CHUNK).boxed()
+            }
+            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+        })
     }
 
     async fn get(&self, digest: &Digest) -> Result<Bytes, StorageError> {
@@ -200,17 +201,9 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn read_upload(&self, id: &str) -> Result<ByteStream, StorageError> {
-        let path = self.upload_path(id);
-        let owned_id = id.to_owned();
-        let (file, length) = blocking(move || {
-            let file = not_found_as(std::fs::File::open(&path), || {
-                StorageError::UploadNotFound(owned_id)
-            })?;
-            let length = file.metadata()?.len();
-            Ok((file, length))
-        })
-        .await?;
-        Ok(stream_file(file, length))
+        let file = tokio::fs::File::open(self.upload_path(id)).await;
+        let file = not_found_as(file, || StorageError::UploadNotFound(id.to_owned()))?;
+        Ok(ReaderStream::with_capacity(file, READ_CHUNK).boxed())
     }
 
     async fn commit_upload(&self, id: &str, digest: &Digest) -> Result<(), StorageError> {
@@ -251,30 +244,6 @@ impl BlobStore for FsBlobStore {
         }
         Ok(ids)
     }
-}
-
-/// Streams `length` bytes of `file` from its current position. One blocking task reads ahead
-/// in [`READ_CHUNK`] pieces, each read straight into the buffer that becomes the chunk (no
-/// second copy), and stops as soon as the response is dropped.
-fn stream_file(mut file: std::fs::File, length: u64) -> ByteStream {
-    let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        let mut remaining = length;
-        while remaining > 0 {
-            let want = remaining.min(READ_CHUNK as u64);
-            let mut buf = vec![0u8; want as usize];
-            let chunk = file.read_exact(&mut buf).map(|()| Bytes::from(buf));
-            let failed = chunk.is_err();
-            if sender.blocking_send(chunk).is_err() || failed {
-                return;
-            }
-            remaining -= want;
-        }
-    });
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    })
-    .boxed()
 }
 
 /// Writes on a blocking thread fed through a bounded queue, so receiving from the network and
