@@ -324,6 +324,7 @@ fn zb_filter(args: &Args) -> &'static str {
 /// distribution without auth (its token mode accepts no Basic credentials).
 fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
     let mut results: Vec<Vec<(String, f64)>> = Vec::new();
+    let mut failures = Vec::new();
     for kind in [Kind::Berth, Kind::Distribution] {
         let dir = setup.work.join(format!("zb-{kind:?}"));
         let (server, _) = setup.start_for_zb(kind, &dir)?;
@@ -356,15 +357,20 @@ fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
         let output = command.arg(format!("http://{}", server.addr)).output()?;
         std::fs::write(dir.with_extension("zb.log"), &output.stdout)?;
         server.stop();
-        let json = std::fs::read(results_dir.join("ci-cd.json")).with_context(|| {
-            format!(
-                "zb wrote no results for {}: {}",
-                kind.label(),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
+        // zb stops at its first failed test without writing results; keep its last words.
+        let Ok(json) = std::fs::read(results_dir.join("ci-cd.json")) else {
+            let said = String::from_utf8_lossy(&output.stdout);
+            let last = said
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            failures.push(format!("{} (zb stopped: `{}`)", kind.label(), last.trim()));
+            results.push(Vec::new());
+            continue;
+        };
         let parsed: serde_json::Value = serde_json::from_slice(&json)?;
-        let tests = parsed
+        let tests: Vec<(String, f64)> = parsed
             .as_array()
             .map(|a| {
                 a.iter()
@@ -387,17 +393,46 @@ fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
          used Basic credentials, distribution ran without auth (zb has no token flow).\n\n\
          | zb test | Berth req/s | distribution req/s | Berth/distribution |\n|---|---:|---:|---:|\n"
     );
-    for (name, berth) in &results[0] {
-        let dist = results[1]
+    if !failures.is_empty() {
+        let _ = writeln!(out, "No results from: {}.\n", failures.join("; "));
+    }
+    let names: Vec<String> =
+        results
             .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0.0, |(_, v)| *v);
+            .flatten()
+            .map(|(n, _)| n.clone())
+            .fold(Vec::new(), |mut names, n| {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+                names
+            });
+    for name in &names {
+        let value = |i: usize| {
+            results[i]
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0.0, |(_, v)| *v)
+        };
+        let (berth, dist) = (value(0), value(1));
         let ratio = if dist > 0.0 {
             format!("{:.2}", berth / dist)
         } else {
             "n/a".into()
         };
-        let _ = writeln!(out, "| {name} | {berth:.1} | {dist:.1} | {ratio} |");
+        let show = |v: f64| {
+            if v > 0.0 {
+                format!("{v:.1}")
+            } else {
+                "n/a".into()
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {ratio} |",
+            show(berth),
+            show(dist)
+        );
     }
     Ok(out)
 }
