@@ -9,5 +9,6 @@
 
 mod api;
 mod auth;
+mod oidc;
 mod registry;
 mod support;
