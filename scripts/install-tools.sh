@@ -77,6 +77,21 @@ for entry in "${GO_TOOLS[@]}"; do
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
 
+# ---------------------------------------------------------------- Node packages
+# e2e/oidc: the OpenID Connect provider the OIDC tests sign in against (oidc-provider, pinned in
+# its package-lock.json). Installed once; `npm ci` again only when the lock file changes.
+oidc_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/oidc"
+stamp="$oidc_dir/node_modules/.berth-lock-sha256"
+want="$(sha256sum "$oidc_dir/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  log "oidc-provider: already present ($oidc_dir/node_modules)"
+else
+  command -v npm >/dev/null || { echo "npm not found on PATH" >&2; exit 1; }
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$want" >"$stamp"
+  log "oidc-provider: installed ($oidc_dir/node_modules)"
+fi
+
 # ---------------------------------------------------------------- benchmark tools (opt-in)
 # Only e2e/bench/run.sh needs these; it sets BERTH_TOOLS_BENCH=1. The test suite never does.
 #   registry  the CNCF distribution registry, the reference the benchmark compares against
