@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs Berth's whole test suite on a fresh Debian machine, installing what it needs first:
-#   1. real clients and the OCI conformance suite (scripts/install-tools.sh, cached, idempotent)
-#   2. formatting check, unit and integration tests (cargo)
-#   3. the OCI distribution-spec conformance suite and real-client round trips against the
-#      built binary (e2e/)
+#   1. real clients and the OCI conformance suite (scripts/install-tools.sh, cached, idempotent),
+#      the wasm toolchain and Chromium (scripts/install-frontend.sh)
+#   2. the console's wasm build (scripts/build-frontend.sh; skipped when its sources are unchanged)
+#   3. formatting check, unit and integration tests (cargo)
+#   4. the OCI distribution-spec conformance suite, real-client round trips and the console's
+#      browser test against the built binary (e2e/)
 #
 #   CARGO_TARGET_DIR   cargo output, kept outside the clone (default /var/cache/berth/target)
 #   BERTH_SKIP_E2E=1   stop after the cargo tests
@@ -18,9 +20,14 @@ section() { printf '\n==== %s\n' "$*"; }
 
 section "install tools"
 bash scripts/install-tools.sh
+bash scripts/install-frontend.sh
+
+section "console (wasm)"
+bash scripts/build-frontend.sh
 
 section "format"
 cargo fmt --all --check
+(cd frontend && cargo +stable fmt --check)
 
 section "build"
 cargo build --locked --workspace --all-targets
@@ -38,4 +45,6 @@ section "OCI conformance"
 bash e2e/conformance.sh || status=1
 section "real clients"
 bash e2e/clients.sh || status=1
+section "console in a browser"
+bash e2e/console.sh || status=1
 exit "$status"

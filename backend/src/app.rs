@@ -169,7 +169,7 @@ async fn request_id(
     Ok(res)
 }
 
-/// The whole HTTP application: `/v2` registry, token service and REST API.
+/// The whole HTTP application: `/v2` registry, token service, REST API and the console.
 pub fn app(
     state: Arc<AppState>,
 ) -> App<
@@ -185,5 +185,6 @@ pub fn app(
         .app_data(web::Data::from(state))
         .configure(crate::oci::configure)
         .configure(crate::api::configure)
+        .configure(crate::console::configure)
         .wrap(from_fn(request_id))
 }

@@ -12,7 +12,9 @@ use crate::error::ApiError;
 
 mod members;
 mod projects;
+mod summary;
 mod system;
+mod systeminfo;
 mod users;
 
 /// Mounts `/api/v2.0`.
@@ -32,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::configure)
             .configure(projects::configure)
             .configure(members::configure)
+            .configure(summary::configure)
+            .configure(systeminfo::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
                     "no API endpoint {} {}",
@@ -88,10 +92,27 @@ impl From<DbErr> for ApiError {
 /// `page` and `page_size` of a list request, Harbor's defaults and limits.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct Paging {
-    #[serde(default = "first_page")]
+    #[serde(default = "first_page", deserialize_with = "number")]
     pub page: u64,
-    #[serde(default = "default_page_size")]
+    #[serde(default = "default_page_size", deserialize_with = "number")]
     pub page_size: u64,
+}
+
+/// Reads a number from a query string. Inside `#[serde(flatten)]` (as in the project list's
+/// query) serde hands every value over as a string, so `page=1` would otherwise be refused.
+fn number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u64),
+        Text(String),
+    }
+    match <Raw as serde::Deserialize>::deserialize(deserializer)? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(text) => text.parse().map_err(|_| {
+            serde::de::Error::custom(format!("{text:?} is not a non-negative whole number"))
+        }),
+    }
 }
 
 fn first_page() -> u64 {

@@ -5,5 +5,6 @@
 
 mod api;
 mod auth;
+mod console;
 mod registry;
 mod support;
