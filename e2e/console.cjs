@@ -69,7 +69,10 @@ async function run(page) {
   page.on("pageerror", (err) => pageErrors.push(err.message));
 
   await step("wrong password shows a readable error", async () => {
+    const started = Date.now();
     await page.goto(`${BASE}/`);
+    await page.getByLabel("Username").waitFor();
+    console.log(`# sign-in form rendered ${Date.now() - started} ms after navigation (cold cache)`);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Sign in" }).click();
