@@ -92,7 +92,7 @@ mod tests {
     fn reads_a_harbor_project_with_unknown_fields() {
         let json = r#"{"project_id":3,"name":"demo","repo_count":2,"chart_count":0,
             "metadata":{"public":"true","auto_scan":"false"},"current_user_role_ids":[1]}"#;
-        let project: Project = serde_json::from_str(json).unwrap();
+        let project: Project = serde_json::from_str(json).expect("a Harbor project parses");
         assert_eq!(project.name, "demo");
         assert_eq!(project.repo_count, 2);
         assert!(project.is_public());
@@ -107,7 +107,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            serde_json::to_string(&req).unwrap(),
+            serde_json::to_string(&req).expect("serializes"),
             r#"{"project_name":"demo"}"#
         );
     }

@@ -82,18 +82,23 @@ impl From<RegistryError> for OciError {
             RegistryError::ManifestBlobUnknown(_) | RegistryError::ManifestChildUnknown(_) => {
                 OciError::new(C::ManifestBlobUnknown, message)
             }
-            RegistryError::ManifestTooLarge { .. } => OciError::new(C::SizeInvalid, message)
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE),
+            RegistryError::ManifestTooLarge { .. } => {
+                OciError::new(C::SizeInvalid, message).with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
             }
-            RegistryError::Storage(StorageError::BlobNotFound(digest)) => {
-                OciError::new(C::BlobUnknown, format!("blob {digest} is missing from storage"))
+            RegistryError::Storage(StorageError::BlobNotFound(digest)) => OciError::new(
+                C::BlobUnknown,
+                format!("blob {digest} is missing from storage"),
+            ),
+            RegistryError::Storage(StorageError::UploadNotFound(id)) => OciError::new(
+                C::BlobUploadUnknown,
+                format!("upload session {id} is not known"),
+            ),
+            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => {
+                OciError::unavailable(e)
             }
-            RegistryError::Storage(StorageError::UploadNotFound(id)) => {
-                OciError::new(C::BlobUploadUnknown, format!("upload session {id} is not known"))
-            }
-            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => OciError::unavailable(e),
             RegistryError::Storage(
                 ref e @ (StorageError::Io(_) | StorageError::UploadOffsetMismatch { .. }),
             ) => OciError::internal(e),

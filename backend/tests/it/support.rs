@@ -19,10 +19,14 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The 393-byte manifest `M1` of the protocol cases: config `CFG`, one layer `L1`.
 pub fn m1() -> String {
-    manifest_with(&format!(
-        ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
-        digest(L1)
-    ), "application/vnd.oci.image.config.v1+json", "")
+    manifest_with(
+        &format!(
+            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
+            digest(L1)
+        ),
+        "application/vnd.oci.image.config.v1+json",
+        "",
+    )
 }
 
 /// An OCI image manifest with config `CFG` of media type `config_type`; `layers` is the
@@ -40,6 +44,8 @@ pub fn digest(bytes: &[u8]) -> String {
 
 pub struct TestApp {
     pub base: String,
+    /// The server's state, for tests that call services directly.
+    pub state: std::sync::Arc<AppState>,
     pub client: Client,
     pub data_dir: tempfile::TempDir,
     handle: ServerHandle,
@@ -68,7 +74,8 @@ impl TestApp {
             .expect("app state");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let server = actix_web::HttpServer::new(move || app::app(state.clone()))
+        let shared = state.clone();
+        let server = actix_web::HttpServer::new(move || app::app(shared.clone()))
             .workers(2)
             .disable_signals()
             .listen(listener)
@@ -83,6 +90,7 @@ impl TestApp {
             .expect("client");
         Self {
             base: format!("http://127.0.0.1:{port}"),
+            state,
             client,
             data_dir,
             handle,
@@ -114,7 +122,8 @@ impl TestApp {
     }
 
     pub fn as_user(&self, user: &str, method: Method, path: &str) -> RequestBuilder {
-        self.request(method, path).basic_auth(user, Some(USER_PASSWORD))
+        self.request(method, path)
+            .basic_auth(user, Some(USER_PASSWORD))
     }
 
     pub async fn create_project(&self, name: &str, public: bool) {
@@ -144,7 +153,10 @@ impl TestApp {
 
     pub async fn add_member(&self, project: &str, user: &str, role_id: i32) {
         let res = self
-            .admin(Method::POST, &format!("/api/v2.0/projects/{project}/members"))
+            .admin(
+                Method::POST,
+                &format!("/api/v2.0/projects/{project}/members"),
+            )
             .json(&serde_json::json!({"role_id": role_id, "member_user": {"username": user}}))
             .send()
             .await
@@ -176,10 +188,17 @@ impl TestApp {
     pub async fn push_m1(&self, repo: &str, tag: &str) -> String {
         self.upload(repo, CFG).await;
         self.upload(repo, L1).await;
-        self.put_manifest(repo, tag, OCI_MANIFEST, m1().into_bytes()).await
+        self.put_manifest(repo, tag, OCI_MANIFEST, m1().into_bytes())
+            .await
     }
 
-    pub async fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: Vec<u8>) -> String {
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        body: Vec<u8>,
+    ) -> String {
         let res = self
             .admin(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
             .header("Content-Type", media_type)
@@ -192,7 +211,12 @@ impl TestApp {
             .headers()
             .get("docker-content-digest")
             .map(|v| v.to_str().expect("ascii").to_owned());
-        assert_eq!(status, StatusCode::CREATED, "put manifest {repo}:{reference}: {:?}", res.text().await);
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "put manifest {repo}:{reference}: {:?}",
+            res.text().await
+        );
         text_digest.expect("digest header")
     }
 
