@@ -41,8 +41,9 @@ bindgen_root="$CACHE/wasm-bindgen-$bindgen_version"
 if [[ -x "$bindgen_root/bin/wasm-bindgen" ]]; then
   log "wasm-bindgen-cli $bindgen_version: already present"
 else
-  # rustup's stable toolchain builds the CLI (a native tool); --locked fails for this crate.
-  (cd /tmp && cargo +stable install wasm-bindgen-cli --version "=$bindgen_version" \
+  # The default rustup toolchain builds the CLI (a native tool, built outside frontend/ so its
+  # Debian toolchain is not picked up); --locked fails for this crate.
+  (cd /tmp && cargo install wasm-bindgen-cli --version "=$bindgen_version" \
     --root "$bindgen_root" --target-dir "$CACHE/target-wasm-bindgen-cli")
   log "wasm-bindgen-cli $bindgen_version: installed"
 fi

@@ -27,7 +27,7 @@ bash scripts/build-frontend.sh
 
 section "format"
 cargo fmt --all --check
-(cd frontend && cargo +stable fmt --check)
+rustfmt --check --edition 2024 frontend/src/main.rs  # frontend/ is its own workspace
 
 section "lint"
 cargo clippy --locked --workspace --all-targets -- -D warnings
