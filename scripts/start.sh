@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/build-frontend.sh
-exec cargo run --release -p berth -- serve "$@"
+exec cargo run --release --bin berth -- serve "$@"
