@@ -58,14 +58,15 @@ impl AppState {
     ) -> Result<Arc<Self>, StartError> {
         let db = db::connect_and_migrate(&config).await?;
         let store: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(config.storage_path())?);
-        let key = properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
+        let key =
+            properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
         ensure_admin(&db, admin_password).await?;
         let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes);
         Ok(Arc::new(Self {
             rbac: Rbac::new().await?,
             tokens,
-            authenticator: Authenticator::default(),
+            authenticator: Authenticator::new(&config.auth),
             registry,
             db,
             config,

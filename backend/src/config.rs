@@ -99,6 +99,18 @@ pub struct AuthConfig {
     pub project_creation: ProjectCreation,
     /// Whether anyone may sign up through `POST /api/v2.0/users` (`BERTH__AUTH__SELF_REGISTRATION`).
     pub self_registration: bool,
+    /// Idle lifetime of a console session in seconds (`BERTH__AUTH__SESSION_TTL_SECONDS`).
+    /// Default 3600.
+    pub session_ttl_seconds: u64,
+    /// Consecutive failed logins of one account before it is locked
+    /// (`BERTH__AUTH__LOGIN_MAX_FAILURES`); 0 disables locking. Default 5.
+    pub login_max_failures: u32,
+    /// How long a locked account refuses logins, in seconds (`BERTH__AUTH__LOGIN_LOCKOUT_SECONDS`).
+    /// Default 300.
+    pub login_lockout_seconds: u64,
+    /// Lifetime in days of robot accounts created without a `duration`
+    /// (`BERTH__AUTH__ROBOT_DURATION_DAYS`); -1 for never expiring. Default 30.
+    pub robot_duration_days: i64,
 }
 
 impl Default for AuthConfig {
@@ -108,6 +120,10 @@ impl Default for AuthConfig {
             token_ttl_seconds: 1800,
             project_creation: ProjectCreation::Everyone,
             self_registration: false,
+            session_ttl_seconds: 3600,
+            login_max_failures: 5,
+            login_lockout_seconds: 300,
+            robot_duration_days: 30,
         }
     }
 }
@@ -233,7 +249,9 @@ impl Config {
             ));
         }
         if self.auth.service.trim().is_empty() {
-            return Err(ConfigError::Invalid("auth.service must not be empty".into()));
+            return Err(ConfigError::Invalid(
+                "auth.service must not be empty".into(),
+            ));
         }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres"))

@@ -1,5 +1,6 @@
 //! Berth: a multi-tenant OCI registry platform.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -10,7 +10,11 @@ use berth::app::{self, AppState};
 use berth::config::{Config, Overrides};
 
 #[derive(Parser)]
-#[command(name = "berth", version, about = "A multi-tenant OCI container registry")]
+#[command(
+    name = "berth",
+    version,
+    about = "A multi-tenant OCI container registry"
+)]
 struct Cli {
     /// Configuration file (TOML). Environment variables `BERTH__SECTION__KEY` override it.
     #[arg(long, short, global = true, env = "BERTH_CONFIG")]
@@ -75,7 +79,10 @@ fn main() -> ExitCode {
         }
     };
     berth::telemetry::init(&config.telemetry);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("berth: cannot start the async runtime: {e}");
@@ -108,7 +115,9 @@ async fn serve(config: Config) -> Result<(), String> {
     let listen = config.server.listen;
     let workers = config.server.workers;
     let purge_after = config.registry.upload_max_age_seconds;
-    let state = AppState::build(config, std::env::var("BERTH_ADMIN_PASSWORD").ok()).await.map_err(|e| e.to_string())?;
+    let state = AppState::build(config, std::env::var("BERTH_ADMIN_PASSWORD").ok())
+        .await
+        .map_err(|e| e.to_string())?;
     let purger = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));

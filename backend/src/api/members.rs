@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::projects::authorize;
 use crate::app::AppState;
 use crate::auth::{Action, ProjectRole, Resource};
-use crate::db::entities::{project_member, user};
+use crate::db::entities::{project_member, robot, user, user_group};
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,7 +18,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/projects/{project}/members", web::post().to(create))
         .route("/projects/{project}/members/{mid}", web::get().to(get))
         .route("/projects/{project}/members/{mid}", web::put().to(update))
-        .route("/projects/{project}/members/{mid}", web::delete().to(delete));
+        .route(
+            "/projects/{project}/members/{mid}",
+            web::delete().to(delete),
+        );
 }
 
 #[derive(Serialize)]
@@ -33,11 +36,21 @@ struct MemberView {
 }
 
 async fn view(state: &AppState, member: project_member::Model) -> Result<MemberView, ApiError> {
-    let entity_name = user::Entity::find_by_id(member.entity_id)
-        .one(&state.db)
-        .await?
-        .map(|u| u.username)
-        .unwrap_or_default();
+    let entity_name = match member.entity_type.as_str() {
+        "r" => robot::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|r| r.name),
+        "g" => user_group::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|g| g.group_name),
+        _ => user::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|u| u.username),
+    }
+    .unwrap_or_default();
     Ok(MemberView {
         id: member.id,
         project_id: member.project_id,
@@ -107,7 +120,9 @@ async fn create(
                 .await?
         }
         (None, None) => {
-            return Err(ApiError::bad_request("member_user needs user_id or username"));
+            return Err(ApiError::bad_request(
+                "member_user needs user_id or username",
+            ));
         }
     }
     .ok_or_else(|| ApiError::not_found("no such user"))?;
@@ -124,14 +139,15 @@ async fn create(
     .exec(&state.db)
     .await;
     match inserted {
-        Ok(row) => {
-            Ok(HttpResponse::Created()
-                .insert_header((
-                    "Location",
-                    format!("/api/v2.0/projects/{}/members/{}", project.id, row.last_insert_id),
-                ))
-                .finish())
-        }
+        Ok(row) => Ok(HttpResponse::Created()
+            .insert_header((
+                "Location",
+                format!(
+                    "/api/v2.0/projects/{}/members/{}",
+                    project.id, row.last_insert_id
+                ),
+            ))
+            .finish()),
         Err(e) if crate::db::is_unique_violation(&e) => Err(ApiError::conflict(format!(
             "{} is already a member of project {}",
             target.username, project.name
@@ -179,7 +195,10 @@ async fn update(
     let role = role(body.role_id)?;
     let found = member(&state, project.id, mid).await?;
     project_member::Entity::update_many()
-        .col_expr(project_member::Column::RoleId, Expr::value(role.id().unwrap_or_default()))
+        .col_expr(
+            project_member::Column::RoleId,
+            Expr::value(role.id().unwrap_or_default()),
+        )
         .col_expr(project_member::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(project_member::Column::Id.eq(found.id))
         .exec(&state.db)

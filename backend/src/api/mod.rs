@@ -3,22 +3,32 @@
 //! Errors leave in Harbor's envelope through [`ApiError`]; list endpoints page with `page` and
 //! `page_size` and report `X-Total-Count` and a `Link` header.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use sea_orm::DbErr;
 
 use crate::app::AppState;
-use crate::auth::{AuthError, Credentials, Principal};
-use crate::error::ApiError;
+use crate::auth::{AuthError, Credentials, Principal, session};
+use crate::error::{ApiError, ApiErrorCode};
 
+mod artifacts;
+pub mod audit;
+pub mod docs;
+mod labels;
+mod login;
 mod members;
 mod projects;
+pub mod query;
+mod repositories;
+mod robots;
 mod system;
 mod users;
 
-/// Mounts `/api/v2.0`.
+/// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.configure(login::configure).service(
         web::scope("/api/v2.0")
+            .wrap(actix_web::middleware::from_fn(audit::record_mutations))
             .app_data(web::JsonConfig::default().error_handler(|err, _| {
                 ApiError::bad_request(format!("invalid JSON body: {err}")).into()
             }))
@@ -32,6 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::configure)
             .configure(projects::configure)
             .configure(members::configure)
+            .configure(robots::configure)
+            .configure(repositories::configure)
+            .configure(artifacts::configure)
+            .configure(labels::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
                     "no API endpoint {} {}",
@@ -42,25 +56,66 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Who is calling the REST API: Basic credentials, or anonymous without them.
+/// Who is calling the REST API: Basic credentials of a user or robot, a console session
+/// cookie, or anonymous without either. The caller's name is kept in the request for the
+/// audit log.
 ///
 /// # Errors
-/// 401 for malformed or wrong credentials.
+/// 401 for malformed or wrong credentials, 429 while the account is locked, 403 for a session
+/// call that changes something without the CSRF token.
 pub(crate) async fn caller(state: &AppState, req: &HttpRequest) -> Result<Principal, ApiError> {
-    match Credentials::from_request(req) {
-        Ok(Credentials::None) => Ok(Principal::Anonymous),
+    let principal = match Credentials::from_request(req) {
+        Ok(Credentials::None) => session_caller(state, req).await?,
         Ok(Credentials::Basic { username, password }) => state
             .authenticator
             .authenticate(&state.db, &username, &password)
             .await
-            .map_err(|e| match e {
-                AuthError::Database(e) => db_error(e),
-                _ => ApiError::unauthorized("invalid username or password"),
-            }),
-        Ok(Credentials::Bearer(_)) | Err(_) => Err(ApiError::unauthorized(
-            "use HTTP Basic credentials of a user or robot account",
-        )),
+            .map_err(auth_error)?,
+        Ok(Credentials::Bearer(_)) | Err(_) => {
+            return Err(ApiError::unauthorized(
+                "use HTTP Basic credentials of a user or robot account",
+            ));
+        }
+    };
+    audit::note_operator(req, &principal);
+    Ok(principal)
+}
+
+/// The REST answer to refused credentials.
+pub(crate) fn auth_error(err: AuthError) -> ApiError {
+    match err {
+        AuthError::Database(e) => db_error(e),
+        AuthError::RobotCorrupt(e) => ApiError::internal(&e),
+        AuthError::Locked { .. } => ApiError::new(ApiErrorCode::TooManyRequests, err.to_string()),
+        AuthError::BadCredentials | AuthError::Malformed => {
+            ApiError::unauthorized("invalid username or password")
+        }
     }
+}
+
+/// The user of a console session cookie; anonymous without one. Calls that change something
+/// must carry the session's CSRF token in `X-Harbor-CSRF-Token`.
+async fn session_caller(state: &AppState, req: &HttpRequest) -> Result<Principal, ApiError> {
+    let Some(cookie) = req.cookie(session::SESSION_COOKIE) else {
+        return Ok(Principal::Anonymous);
+    };
+    let ttl = state.config.auth.session_ttl_seconds;
+    let Some(live) = session::resume(&state.db, cookie.value(), ttl).await? else {
+        return Ok(Principal::Anonymous);
+    };
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let echoed = req
+        .headers()
+        .get(session::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if !safe && !echoed.is_some_and(|t| session::tokens_match(t, &live.csrf_token)) {
+        return Err(ApiError::forbidden(format!(
+            "CSRF token missing or invalid: send the {} cookie's value in {}",
+            session::CSRF_COOKIE,
+            session::CSRF_HEADER
+        )));
+    }
+    Ok(live.principal)
 }
 
 /// The caller, who must be signed in.
@@ -94,11 +149,11 @@ pub(crate) struct Paging {
     pub page_size: u64,
 }
 
-fn first_page() -> u64 {
+pub(crate) fn first_page() -> u64 {
     1
 }
 
-fn default_page_size() -> u64 {
+pub(crate) fn default_page_size() -> u64 {
     10
 }
 

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
-use crate::auth::{Action, ProjectAccess, ProjectRole, Resource, Principal};
+use crate::auth::{Action, Principal, ProjectAccess, ProjectRole, Resource};
 use crate::config::ProjectCreation;
-use crate::db::entities::{manifest, project, project_member, repository, user};
+use crate::db::entities::{manifest, project, project_member, repository, user, user_group_member};
 use crate::error::ApiError;
 use crate::names;
 
@@ -62,14 +62,28 @@ pub(crate) async fn authorize(
 ) -> Result<(Principal, project::Model, ProjectAccess), ApiError> {
     let principal = caller(state, req).await?;
     let project = find(state, req, name_or_id).await?;
-    let access = state.rbac.access_to(&state.db, &principal, &project).await?;
+    let access = authorize_in(state, req, &principal, &project, resource, action).await?;
+    Ok((principal, project, access))
+}
+
+/// [`authorize`] for a project already loaded.
+pub(crate) async fn authorize_in(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: &Principal,
+    project: &project::Model,
+    resource: Resource,
+    action: Action,
+) -> Result<ProjectAccess, ApiError> {
+    super::audit::note_project(req, project.id);
+    let access = state.rbac.access_to(&state.db, principal, project).await?;
     if state.rbac.allows(&access, resource, action) {
-        return Ok((principal, project, access));
+        return Ok(access);
     }
     let readable = state.rbac.allows(&access, Resource::Project, Action::Read);
-    Err(match (&principal, readable) {
+    Err(match (principal, readable) {
         (Principal::Anonymous, _) => ApiError::unauthorized("authentication required"),
-        (_, false) => ApiError::not_found(format!("project {name_or_id} not found")),
+        (_, false) => ApiError::not_found(format!("project {} not found", project.name)),
         (_, true) => ApiError::forbidden(format!(
             "{} on {} is not allowed in project {}",
             action.name(),
@@ -145,7 +159,10 @@ struct NewProject {
     storage_limit: Option<i64>,
 }
 
-fn parse_public(metadata: Option<&Metadata>, legacy: Option<bool>) -> Result<Option<bool>, ApiError> {
+fn parse_public(
+    metadata: Option<&Metadata>,
+    legacy: Option<bool>,
+) -> Result<Option<bool>, ApiError> {
     match metadata.and_then(|m| m.public.as_deref()) {
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
@@ -162,8 +179,19 @@ async fn create(
     body: web::Json<NewProject>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = signed_in(&state, &req).await?;
-    if state.config.auth.project_creation == ProjectCreation::Adminonly && !principal.is_sysadmin() {
-        return Err(ApiError::forbidden("only system administrators can create projects"));
+    let may_create = match &principal {
+        Principal::Robot(_) => state
+            .rbac
+            .system_allows(&principal, "project", Action::Create),
+        _ => {
+            principal.is_sysadmin()
+                || state.config.auth.project_creation == ProjectCreation::Everyone
+        }
+    };
+    if !may_create {
+        return Err(ApiError::forbidden(
+            "only system administrators can create projects",
+        ));
     }
     let body = body.into_inner();
     if !names::is_valid_project(&body.project_name) {
@@ -176,11 +204,21 @@ async fn create(
     let public = parse_public(body.metadata.as_ref(), body.public)?.unwrap_or(false);
     let storage_limit = body.storage_limit.unwrap_or(-1);
     if storage_limit < -1 {
-        return Err(ApiError::bad_request("storage_limit must be -1 (unlimited) or a size in bytes"));
+        return Err(ApiError::bad_request(
+            "storage_limit must be -1 (unlimited) or a size in bytes",
+        ));
     }
-    let owner_id = principal.user_id().unwrap_or_default();
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    // A robot owns nothing itself: the first administrator is recorded as owner, and the robot
+    // becomes the project's administrator through a membership.
+    let (owner_id, member) = match &principal {
+        Principal::Robot(robot) => (first_admin(&txn).await?, ("r", robot.id)),
+        _ => {
+            let id = principal.user_id().unwrap_or_default();
+            (id, ("u", id))
+        }
+    };
     let inserted = project::Entity::insert(project::ActiveModel {
         name: Set(body.project_name.clone()),
         public: Set(public),
@@ -204,8 +242,8 @@ async fn create(
     };
     project_member::Entity::insert(project_member::ActiveModel {
         project_id: Set(project_id),
-        entity_id: Set(owner_id),
-        entity_type: Set("u".into()),
+        entity_id: Set(member.1),
+        entity_type: Set(member.0.into()),
         role_id: Set(ProjectRole::ProjectAdmin.id().unwrap_or(1)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -217,6 +255,72 @@ async fn create(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v2.0/projects/{project_id}")))
         .finish())
+}
+
+async fn first_admin(db: &impl sea_orm::ConnectionTrait) -> Result<i64, ApiError> {
+    user::Entity::find()
+        .filter(user::Column::Sysadmin.eq(true))
+        .order_by_asc(user::Column::Id)
+        .one(db)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| {
+            ApiError::new(
+                crate::error::ApiErrorCode::Conflict,
+                "no administrator exists",
+            )
+        })
+}
+
+/// The projects `principal` may see: all for administrators, else public ones and those it
+/// is a member of (directly or through a group), plus for robots those its permissions name.
+pub(crate) fn visible_to(principal: &Principal) -> Option<Condition> {
+    if principal.is_sysadmin() {
+        return None;
+    }
+    let mut visible = Condition::any().add(project::Column::Public.eq(true));
+    let membership = |kind: &str, id: i64| {
+        Query::select()
+            .column(project_member::Column::ProjectId)
+            .from(project_member::Entity)
+            .and_where(Expr::col(project_member::Column::EntityType).eq(kind))
+            .and_where(Expr::col(project_member::Column::EntityId).eq(id))
+            .to_owned()
+    };
+    match principal {
+        Principal::User { id, .. } => {
+            let groups = Query::select()
+                .column(user_group_member::Column::GroupId)
+                .from(user_group_member::Entity)
+                .and_where(Expr::col(user_group_member::Column::UserId).eq(*id))
+                .to_owned();
+            let via_group = Query::select()
+                .column(project_member::Column::ProjectId)
+                .from(project_member::Entity)
+                .and_where(Expr::col(project_member::Column::EntityType).eq("g"))
+                .and_where(Expr::col(project_member::Column::EntityId).in_subquery(groups))
+                .to_owned();
+            visible = visible
+                .add(project::Column::Id.in_subquery(membership("u", *id)))
+                .add(project::Column::Id.in_subquery(via_group));
+        }
+        Principal::Robot(robot) => {
+            let namespaces: Vec<&str> = robot
+                .permissions
+                .iter()
+                .filter(|p| p.kind == "project")
+                .map(|p| p.namespace.as_str())
+                .collect();
+            if namespaces.contains(&"*") {
+                return None;
+            }
+            visible = visible
+                .add(project::Column::Id.in_subquery(membership("r", robot.id)))
+                .add(project::Column::Name.is_in(namespaces));
+        }
+        Principal::Anonymous => {}
+    }
+    Some(visible)
 }
 
 #[derive(Deserialize)]
@@ -235,17 +339,7 @@ async fn list(
     let principal = caller(&state, &req).await?;
     let (offset, limit) = query.paging.window()?;
     let mut select = project::Entity::find();
-    if !principal.is_sysadmin() {
-        let mut visible = Condition::any().add(project::Column::Public.eq(true));
-        if let Some(user_id) = principal.user_id() {
-            let member_of = Query::select()
-                .column(project_member::Column::ProjectId)
-                .from(project_member::Entity)
-                .and_where(Expr::col(project_member::Column::EntityType).eq("u"))
-                .and_where(Expr::col(project_member::Column::EntityId).eq(user_id))
-                .to_owned();
-            visible = visible.add(project::Column::Id.in_subquery(member_of));
-        }
+    if let Some(visible) = visible_to(&principal) {
         select = select.filter(visible);
     }
     if let Some(name) = query.name.as_deref().filter(|n| !n.is_empty()) {
@@ -316,8 +410,7 @@ async fn update(
     path: web::Path<String>,
     body: web::Json<ProjectUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, project, _) =
-        authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
+    let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
     if let Some(public) = parse_public(body.metadata.as_ref(), body.public)? {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public))
@@ -335,8 +428,7 @@ async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, project, _) =
-        authorize(&state, &req, &path, Resource::Project, Action::Delete).await?;
+    let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Delete).await?;
     let txn = state.db.begin().await?;
     let repositories: Vec<i64> = repository::Entity::find()
         .select_only()

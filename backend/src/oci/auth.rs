@@ -66,7 +66,13 @@ pub async fn authenticate(
             {
                 Ok(principal) => Ok(Caller::User(principal)),
                 Err(AuthError::Database(e)) => Err(db_error(&e)),
-                Err(_) => Err(challenge(state, req, scopes.to_vec(), false)),
+                Err(AuthError::RobotCorrupt(e)) => Err(OciError::internal(&e)),
+                Err(e @ AuthError::Locked { .. }) => {
+                    Err(OciError::new(OciErrorCode::Toomanyrequests, e.to_string()))
+                }
+                Err(AuthError::BadCredentials | AuthError::Malformed) => {
+                    Err(challenge(state, req, scopes.to_vec(), false))
+                }
             }
         }
         Ok(Credentials::None) | Err(_) => Err(challenge(state, req, scopes.to_vec(), false)),
@@ -94,7 +100,10 @@ pub async fn authorize(
             Caller::Token(_) => Err(challenge(state, req, scopes, true)),
             Caller::User(_) => Err(OciError::new(
                 OciErrorCode::Denied,
-                format!("requested access to {name} ({}) is denied", actions.join(",")),
+                format!(
+                    "requested access to {name} ({}) is denied",
+                    actions.join(",")
+                ),
             )),
         }
     }
@@ -111,9 +120,7 @@ pub async fn holds(
     actions: &[&str],
 ) -> Result<bool, OciError> {
     match caller {
-        Caller::Token(claims) => Ok(actions
-            .iter()
-            .all(|a| claims.allows("repository", name, a))),
+        Caller::Token(claims) => Ok(actions.iter().all(|a| claims.allows("repository", name, a))),
         Caller::User(principal) => {
             let granted = state
                 .rbac
@@ -133,10 +140,27 @@ pub async fn holds(
 pub async fn principal_of(state: &AppState, caller: Caller) -> Result<Principal, OciError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    use crate::db::entities::user;
+    use crate::auth::RobotAccount;
+    use crate::db::entities::{robot, user};
     match caller {
         Caller::User(principal) => Ok(principal),
         Caller::Token(claims) if claims.sub.is_empty() => Ok(Principal::Anonymous),
+        Caller::Token(claims) if claims.sub.starts_with(crate::auth::robot::ROBOT_PREFIX) => {
+            let found = robot::Entity::find()
+                .filter(robot::Column::Name.eq(&claims.sub))
+                .one(&state.db)
+                .await
+                .map_err(|e| db_error(&e))?;
+            match found {
+                Some(row) => {
+                    let account = RobotAccount::load(&row)
+                        .await
+                        .map_err(|e| OciError::internal(&e))?;
+                    Ok(Principal::Robot(std::sync::Arc::new(account)))
+                }
+                None => Ok(Principal::Anonymous),
+            }
+        }
         Caller::Token(claims) => {
             let found = user::Entity::find()
                 .filter(user::Column::Username.eq(&claims.sub))

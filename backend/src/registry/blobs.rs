@@ -37,8 +37,10 @@ impl Registry {
             )
             .inner_join(
                 repository::Entity,
-                Expr::col((repository::Entity, repository::Column::Id))
-                    .equals((repository_blob::Entity, repository_blob::Column::RepositoryId)),
+                Expr::col((repository::Entity, repository::Column::Id)).equals((
+                    repository_blob::Entity,
+                    repository_blob::Column::RepositoryId,
+                )),
             )
             .and_where(Expr::col((repository::Entity, repository::Column::Name)).eq(name))
             .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))

@@ -3,7 +3,7 @@
 use sea_orm::DbErr;
 
 use crate::digest::{Digest, DigestError};
-use crate::error::{OciError, OciErrorCode};
+use crate::error::{ApiError, ApiErrorCode, OciError, OciErrorCode};
 use crate::storage::StorageError;
 
 /// A failure of a registry operation.
@@ -82,18 +82,23 @@ impl From<RegistryError> for OciError {
             RegistryError::ManifestBlobUnknown(_) | RegistryError::ManifestChildUnknown(_) => {
                 OciError::new(C::ManifestBlobUnknown, message)
             }
-            RegistryError::ManifestTooLarge { .. } => OciError::new(C::SizeInvalid, message)
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE),
+            RegistryError::ManifestTooLarge { .. } => {
+                OciError::new(C::SizeInvalid, message).with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
             }
-            RegistryError::Storage(StorageError::BlobNotFound(digest)) => {
-                OciError::new(C::BlobUnknown, format!("blob {digest} is missing from storage"))
+            RegistryError::Storage(StorageError::BlobNotFound(digest)) => OciError::new(
+                C::BlobUnknown,
+                format!("blob {digest} is missing from storage"),
+            ),
+            RegistryError::Storage(StorageError::UploadNotFound(id)) => OciError::new(
+                C::BlobUploadUnknown,
+                format!("upload session {id} is not known"),
+            ),
+            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => {
+                OciError::unavailable(e)
             }
-            RegistryError::Storage(StorageError::UploadNotFound(id)) => {
-                OciError::new(C::BlobUploadUnknown, format!("upload session {id} is not known"))
-            }
-            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => OciError::unavailable(e),
             RegistryError::Storage(
                 ref e @ (StorageError::Io(_) | StorageError::UploadOffsetMismatch { .. }),
             ) => OciError::internal(e),
@@ -108,4 +113,34 @@ impl From<RegistryError> for OciError {
 /// The `Range` header value of an upload that holds `size` bytes (inclusive end).
 pub fn upload_range(size: u64) -> String {
     format!("0-{}", size.saturating_sub(1))
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(err: RegistryError) -> Self {
+        use ApiErrorCode as C;
+        let message = err.to_string();
+        match err {
+            RegistryError::NameInvalid(_)
+            | RegistryError::TagInvalid(_)
+            | RegistryError::DigestMalformed(_)
+            | RegistryError::DigestMismatch { .. }
+            | RegistryError::UploadInvalid(_)
+            | RegistryError::ManifestInvalid(_)
+            | RegistryError::ManifestBlobUnknown(_)
+            | RegistryError::ManifestChildUnknown(_)
+            | RegistryError::PaginationInvalid(_) => ApiError::new(C::BadRequest, message),
+            RegistryError::NameUnknown(_)
+            | RegistryError::ProjectUnknown(_)
+            | RegistryError::BlobUnknown(_)
+            | RegistryError::UploadUnknown(_)
+            | RegistryError::ManifestUnknown(_) => ApiError::new(C::NotFound, message),
+            RegistryError::RangeNotSatisfiable { .. }
+            | RegistryError::BlobRangeNotSatisfiable { .. } => {
+                ApiError::new(C::BadRequest, message)
+            }
+            RegistryError::ManifestTooLarge { .. } => ApiError::new(C::PayloadTooLarge, message),
+            RegistryError::Storage(e) => ApiError::internal(&e),
+            RegistryError::Database(e) => e.into(),
+        }
+    }
 }

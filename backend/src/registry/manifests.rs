@@ -82,7 +82,10 @@ impl Registry {
     /// # Errors
     /// Invalid name, tag, digest or manifest; referenced blobs or children missing from the
     /// repository; storage or database failures. Nothing is stored when validation fails.
-    pub async fn put_manifest(&self, put: ManifestPut<'_>) -> Result<ManifestStored, RegistryError> {
+    pub async fn put_manifest(
+        &self,
+        put: ManifestPut<'_>,
+    ) -> Result<ManifestStored, RegistryError> {
         if put.body.len() > self.max_manifest_bytes {
             return Err(RegistryError::ManifestTooLarge {
                 size: put.body.len(),
@@ -140,8 +143,11 @@ impl Registry {
                         .equals((blob::Entity, blob::Column::Id)),
                 )
                 .and_where(
-                    Expr::col((repository_blob::Entity, repository_blob::Column::RepositoryId))
-                        .eq(repository_id),
+                    Expr::col((
+                        repository_blob::Entity,
+                        repository_blob::Column::RepositoryId,
+                    ))
+                    .eq(repository_id),
                 )
                 .and_where(Expr::col((blob::Entity, blob::Column::Digest)).is_in(wanted))
                 .to_owned();
@@ -152,7 +158,10 @@ impl Registry {
                 .iter()
                 .filter_map(|row| row.try_get::<String>("", "digest").ok())
                 .collect();
-            if let Some(missing) = batch.iter().find(|r| !found.contains(&r.digest.to_string())) {
+            if let Some(missing) = batch
+                .iter()
+                .find(|r| !found.contains(&r.digest.to_string()))
+            {
                 return Err(RegistryError::ManifestBlobUnknown(missing.digest.clone()));
             }
         }
@@ -166,7 +175,10 @@ impl Registry {
                 .into_iter()
                 .map(|m| m.digest)
                 .collect();
-            if let Some(missing) = batch.iter().find(|r| !found.contains(&r.digest.to_string())) {
+            if let Some(missing) = batch
+                .iter()
+                .find(|r| !found.contains(&r.digest.to_string()))
+            {
                 return Err(RegistryError::ManifestChildUnknown(missing.digest.clone()));
             }
         }
@@ -276,7 +288,7 @@ impl Registry {
     }
 
     /// Resolves a tag or digest in repository `name` to its manifest row.
-    async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         name: &str,
         reference: &str,
@@ -333,7 +345,9 @@ impl Registry {
                     .await?
                     .ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))?;
                 // Tags and references go with the row (ON DELETE CASCADE).
-                manifest::Entity::delete_by_id(row.id).exec(&self.db).await?;
+                manifest::Entity::delete_by_id(row.id)
+                    .exec(&self.db)
+                    .await?;
             }
             Target::Tag(tag_name) => {
                 let deleted = tag::Entity::delete_many()

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::storage::BlobStore;
 
+mod artifacts;
 mod blobs;
 mod error;
 mod manifests;
@@ -18,6 +19,7 @@ mod media;
 mod repositories;
 mod uploads;
 
+pub use artifacts::{Accessory, IndexChild, TagFilter, accessory_kind, tag_schema_subject};
 pub use blobs::BlobInfo;
 pub use error::{RegistryError, upload_range};
 pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};

@@ -6,4 +6,5 @@
 mod api;
 mod auth;
 mod registry;
+mod robots;
 mod support;
