@@ -98,14 +98,12 @@ async fn ensure_admin(db: &DatabaseConnection, password: Option<String>) -> Resu
         updated_at: Set(now),
         ..Default::default()
     })
-    .on_conflict_do_nothing()
+    .on_conflict_do_nothing_on([user::Column::Username])
     .exec(db)
-    .await;
-    match inserted {
+    .await?;
+    if matches!(inserted, sea_orm::TryInsertResult::Conflicted) {
         // Another replica created it first.
-        Err(sea_orm::DbErr::RecordNotInserted) => return Ok(()),
-        Err(e) => return Err(e.into()),
-        Ok(_) => {}
+        return Ok(());
     }
     if generated {
         eprintln!(

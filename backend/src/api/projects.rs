@@ -326,6 +326,7 @@ pub(crate) fn visible_to(principal: &Principal) -> Option<Condition> {
 #[derive(Deserialize)]
 struct ListQuery {
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::query_value::optional_bool")]
     public: Option<bool>,
     #[serde(flatten)]
     paging: Paging,

@@ -73,7 +73,7 @@ impl Registry {
             created_at: Set(now),
             ..Default::default()
         })
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing_on([blob::Column::Digest])
         .exec(&self.db)
         .await?;
         let blob_id = blob::Entity::find()
