@@ -228,7 +228,8 @@ fn check_label(name: &str, color: &str) -> Result<(), ApiError> {
         return Err(ApiError::bad_request("label name must be 1-128 characters"));
     }
     let hex = color.strip_prefix('#').unwrap_or("x");
-    if !color.is_empty() && !(hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())) {
+    let valid_hex = hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if !(color.is_empty() || valid_hex) {
         return Err(ApiError::bad_request("label color must look like #1A2B3C"));
     }
     Ok(())

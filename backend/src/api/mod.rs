@@ -13,14 +13,18 @@ use crate::error::{ApiError, ApiErrorCode};
 
 mod artifacts;
 pub mod audit;
+mod audit_logs;
+mod configurations;
 pub mod docs;
 mod labels;
 mod login;
 mod members;
+mod project_meta;
 mod projects;
 pub mod query;
 mod repositories;
 mod robots;
+mod search;
 mod system;
 mod users;
 
@@ -46,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(repositories::configure)
             .configure(artifacts::configure)
             .configure(labels::configure)
+            .configure(audit_logs::configure)
+            .configure(configurations::configure)
+            .configure(search::configure)
+            .configure(project_meta::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
                     "no API endpoint {} {}",

@@ -1,6 +1,6 @@
 //! Projects (tenants): create, list, read, change visibility, delete.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -103,7 +103,7 @@ struct ProjectView {
     update_time: DateTime<Utc>,
     deleted: bool,
     repo_count: u64,
-    metadata: HashMap<&'static str, String>,
+    metadata: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_user_role_id: Option<i32>,
     current_user_role_ids: Vec<i32>,
@@ -129,6 +129,8 @@ async fn view(
         .count(&state.db)
         .await?;
     let role_ids: Vec<i32> = access.roles.iter().filter_map(|r| r.id()).collect();
+    let mut metadata = crate::metadata::load(&state.db, project.id).await?;
+    metadata.insert("public".into(), project.public.to_string());
     Ok(ProjectView {
         project_id: project.id,
         name: project.name,
@@ -138,16 +140,14 @@ async fn view(
         update_time: project.updated_at,
         deleted: false,
         repo_count,
-        metadata: HashMap::from([("public", project.public.to_string())]),
+        metadata,
         current_user_role_id: role_ids.iter().min().copied(),
         current_user_role_ids: role_ids,
     })
 }
 
-#[derive(Deserialize, Default)]
-struct Metadata {
-    public: Option<String>,
-}
+/// A project's metadata map as sent and shown: string keys and values.
+type Metadata = BTreeMap<String, String>;
 
 #[derive(Deserialize)]
 struct NewProject {
@@ -163,7 +163,10 @@ fn parse_public(
     metadata: Option<&Metadata>,
     legacy: Option<bool>,
 ) -> Result<Option<bool>, ApiError> {
-    match metadata.and_then(|m| m.public.as_deref()) {
+    if let Some(metadata) = metadata {
+        crate::metadata::check_all(metadata).map_err(ApiError::bad_request)?;
+    }
+    match metadata.and_then(|m| m.get("public")).map(String::as_str) {
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
         Some(other) => Err(ApiError::bad_request(format!(
@@ -185,7 +188,8 @@ async fn create(
             .system_allows(&principal, "project", Action::Create),
         _ => {
             principal.is_sysadmin()
-                || state.config.auth.project_creation == ProjectCreation::Everyone
+                || crate::settings::project_creation(&state.db, &state.config).await?
+                    == ProjectCreation::Everyone
         }
     };
     if !may_create {
@@ -251,6 +255,9 @@ async fn create(
     })
     .exec(&txn)
     .await?;
+    if let Some(metadata) = &body.metadata {
+        crate::metadata::store(&txn, project_id, metadata).await?;
+    }
     txn.commit().await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v2.0/projects/{project_id}")))
@@ -412,14 +419,20 @@ async fn update(
     body: web::Json<ProjectUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
-    if let Some(public) = parse_public(body.metadata.as_ref(), body.public)? {
+    let public = parse_public(body.metadata.as_ref(), body.public)?;
+    let txn = state.db.begin().await?;
+    if let Some(public) = public {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public))
             .col_expr(project::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(project::Column::Id.eq(project.id))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
     }
+    if let Some(metadata) = &body.metadata {
+        crate::metadata::store(&txn, project.id, metadata).await?;
+    }
+    txn.commit().await?;
     Ok(HttpResponse::Ok().finish())
 }
 

@@ -179,7 +179,7 @@ pub async fn create(
         secret: body.secret,
         permissions: body.permissions,
     };
-    let default_duration = state.config.auth.robot_duration_days;
+    let default_duration = crate::settings::robot_duration_days(&state.db, &state.config).await?;
     let created = robots::create(&state.db, &principal, new, default_duration).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v2.0/robots/{}", created.row.id)))

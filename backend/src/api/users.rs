@@ -106,7 +106,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller(&state, &req).await?;
     let allowed = state.rbac.system_allows(&principal, "user", Action::Create)
-        || (principal == Principal::Anonymous && state.config.auth.self_registration);
+        || (principal == Principal::Anonymous
+            && crate::settings::self_registration(&state.db, &state.config).await?);
     if !allowed {
         return Err(if principal == Principal::Anonymous {
             ApiError::unauthorized("authentication required")
@@ -301,13 +302,15 @@ pub async fn permissions(
             }
         }
         None => {
+            let everyone_creates = crate::settings::project_creation(&state.db, &state.config)
+                .await?
+                == crate::config::ProjectCreation::Everyone;
             for (resource, actions) in SYSTEM_CATALOGUE {
                 for action in actions.iter().filter_map(|a| Action::parse(a)) {
                     let creates_projects = *resource == "project"
                         && action == Action::Create
                         && !matches!(principal, Principal::Robot(_))
-                        && state.config.auth.project_creation
-                            == crate::config::ProjectCreation::Everyone;
+                        && everyone_creates;
                     if creates_projects || state.rbac.system_allows(&principal, resource, action) {
                         held.push(PermissionView {
                             resource: (*resource).into(),

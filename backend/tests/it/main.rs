@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod management;
 mod registry;
 mod robots;
 mod support;
