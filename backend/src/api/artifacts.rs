@@ -333,6 +333,7 @@ async fn target(
 /// their subject (`with_accessory`) or index (`references`).
 #[utoipa::path(
     get,
+    operation_id = "artifacts_list",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts",
     tag = "artifact",
     params(
@@ -424,8 +425,11 @@ pub struct ArtifactGetQuery {
 
 /// Reads one artifact by tag or digest, with its tags, index children, accessories and
 /// addition links.
+///
+/// `with_tag` and `with_accessory` default to true, `with_label` to false.
 #[utoipa::path(
     get,
+    operation_id = "artifacts_get",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}",
     tag = "artifact",
     params(
@@ -474,8 +478,11 @@ pub async fn get(
 }
 
 /// Deletes an artifact with all its tags; blobs are reclaimed by garbage collection.
+///
+/// Needs the project's `artifact:delete` permission (maintainers and project administrators).
 #[utoipa::path(
     delete,
+    operation_id = "artifacts_delete",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}",
     tag = "artifact",
     params(
@@ -521,8 +528,12 @@ pub struct CopyQuery {
 }
 
 /// Copies an artifact from another repository into this one, on the server.
+///
+/// Needs `artifact:create` in the target project and `repository:pull` on the source. Blobs are
+/// linked, not copied; index children come along.
 #[utoipa::path(
     post,
+    operation_id = "artifacts_copy",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts",
     tag = "artifact",
     params(
@@ -602,8 +613,11 @@ pub struct TagListQuery {
 }
 
 /// Lists the tags of an artifact.
+///
+/// Ordered by name; `q=name=~v1` filters.
 #[utoipa::path(
     get,
+    operation_id = "artifacts_list_tags",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags",
     tag = "artifact",
     params(
@@ -669,8 +683,11 @@ pub struct NewTag {
 }
 
 /// Adds a tag to an artifact; a tag of that name elsewhere in the repository is refused.
+///
+/// Tags follow the OCI grammar `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`; the tag serves pulls at once.
 #[utoipa::path(
     post,
+    operation_id = "artifacts_create_tag",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags",
     tag = "artifact",
     params(
@@ -746,8 +763,11 @@ pub async fn create_tag(
 }
 
 /// Removes one tag; the artifact stays.
+///
+/// Needs the project's `tag:delete` permission.
 #[utoipa::path(
     delete,
+    operation_id = "artifacts_delete_tag",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags/{tag_name}",
     tag = "artifact",
     params(
@@ -795,8 +815,11 @@ pub async fn delete_tag(
 
 /// Lists an artifact's accessories: manifests naming it as subject, and cosign tag-schema
 /// signatures, attestations and SBOMs.
+///
+/// Each accessory names its type, digest and size.
 #[utoipa::path(
     get,
+    operation_id = "artifacts_accessories",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/accessories",
     tag = "artifact",
     params(
@@ -834,8 +857,12 @@ pub async fn accessories(
 }
 
 /// Reads an addition of an artifact; `build_history` is the history of an image's config.
+///
+/// Other additions (vulnerabilities, values.yaml, readme) belong to features not in Berth yet and
+/// answer 404.
 #[utoipa::path(
     get,
+    operation_id = "artifacts_addition",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/{addition}",
     tag = "artifact",
     params(

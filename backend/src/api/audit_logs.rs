@@ -107,8 +107,12 @@ async fn page(
 
 /// Lists every audit entry: REST changes, logins and logouts, and registry pushes, pulls and
 /// deletes.
+///
+/// Requires system administrator rights (or a system robot with `audit-log:list`). Newest first
+/// unless `sort` says otherwise.
 #[utoipa::path(
     get,
+    operation_id = "audit_logs_list",
     path = "/api/v2.0/audit-logs",
     tag = "auditlog",
     params(AuditLogQuery),
@@ -137,8 +141,12 @@ pub async fn list(
 }
 
 /// Lists the audit entries of one project.
+///
+/// Requires the project's `log:list` permission (project administrators). Newest first unless
+/// `sort` says otherwise.
 #[utoipa::path(
     get,
+    operation_id = "audit_logs_list_project",
     path = "/api/v2.0/projects/{project_name}/logs",
     tag = "auditlog",
     params(("project_name" = String, Path, description = "Project name or id"), AuditLogQuery),

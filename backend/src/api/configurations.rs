@@ -55,8 +55,12 @@ async fn require_admin(
 }
 
 /// Reads every setting with its `editable` flag; write-only secrets are left out.
+///
+/// Each item carries `value` and `editable`; values change with `PUT` and apply on every replica at
+/// the next request.
 #[utoipa::path(
     get,
+    operation_id = "configurations_get",
     path = "/api/v2.0/configurations",
     tag = "configure",
     responses(
@@ -86,8 +90,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
 }
 
 /// Changes settings given as `{"key": value, ...}`; all are checked before any is stored.
+///
+/// Only editable keys are accepted. Either every change is stored or none is.
 #[utoipa::path(
     put,
+    operation_id = "configurations_update",
     path = "/api/v2.0/configurations",
     tag = "configure",
     request_body(content = Object, description = "Settings to change, by key"),

@@ -161,8 +161,12 @@ pub struct LabelListQuery {
 }
 
 /// Lists global labels, or with `scope=p&project_id=` a project's labels.
+///
+/// Global labels are readable by every signed-in user; a project's labels need its `label:list`
+/// permission.
 #[utoipa::path(
     get,
+    operation_id = "labels_list",
     path = "/api/v2.0/labels",
     tag = "label",
     params(LabelListQuery),
@@ -236,8 +240,12 @@ fn check_label(name: &str, color: &str) -> Result<(), ApiError> {
 }
 
 /// Creates a global or project label.
+///
+/// Global labels (`scope` `g`) are created by administrators, project labels (`scope` `p`) by
+/// holders of the project's `label:create` permission. Colors are `#RRGGBB`.
 #[utoipa::path(
     post,
+    operation_id = "labels_create",
     path = "/api/v2.0/labels",
     tag = "label",
     request_body = NewLabel,
@@ -302,8 +310,12 @@ async fn find(state: &AppState, id: i64) -> Result<label::Model, ApiError> {
 }
 
 /// Reads one label.
+///
+/// Global labels are readable by every signed-in user; a project label needs its project's
+/// `label:read` permission.
 #[utoipa::path(
     get,
+    operation_id = "labels_get",
     path = "/api/v2.0/labels/{label_id}",
     tag = "label",
     params(("label_id" = i64, Path, description = "Label id")),
@@ -341,8 +353,11 @@ pub struct LabelChange {
 }
 
 /// Changes a label's name, description or color.
+///
+/// Changes are checked like creation; the name must stay unique in its scope.
 #[utoipa::path(
     put,
+    operation_id = "labels_update",
     path = "/api/v2.0/labels/{label_id}",
     tag = "label",
     params(("label_id" = i64, Path, description = "Label id")),
@@ -398,8 +413,11 @@ pub async fn update(
 }
 
 /// Deletes a label and detaches it from every artifact.
+///
+/// The label disappears from every artifact it was attached to.
 #[utoipa::path(
     delete,
+    operation_id = "labels_delete",
     path = "/api/v2.0/labels/{label_id}",
     tag = "label",
     params(("label_id" = i64, Path, description = "Label id")),
@@ -437,8 +455,11 @@ pub struct LabelRef {
 }
 
 /// Attaches a global label, or a label of the artifact's project, to an artifact.
+///
+/// Needs the project's `artifact-label:create` permission; a label of another project is refused.
 #[utoipa::path(
     post,
+    operation_id = "labels_attach",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/labels",
     tag = "artifact",
     params(
@@ -498,8 +519,11 @@ pub async fn attach(
 }
 
 /// Detaches a label from an artifact.
+///
+/// Needs the project's `artifact-label:delete` permission.
 #[utoipa::path(
     delete,
+    operation_id = "labels_detach",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/labels/{label_id}",
     tag = "artifact",
     params(

@@ -39,6 +39,7 @@ fn cookie(name: &str, value: String, http_only: bool, max_age: i64) -> Cookie<'s
 /// `X-Harbor-CSRF-Token` on every mutating API call made with the session.
 #[utoipa::path(
     post,
+    operation_id = "login_login",
     path = "/c/login",
     tag = "auth",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
@@ -95,8 +96,11 @@ pub async fn login(
 }
 
 /// Ends the console session and clears its cookies.
+///
+/// Always answers 200 and clears the cookies; the session row is deleted when it existed.
 #[utoipa::path(
     get,
+    operation_id = "login_log_out",
     path = "/c/log_out",
     tag = "auth",
     responses((status = 200, description = "Signed out (also when no session was open)"))

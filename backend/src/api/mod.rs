@@ -6,6 +6,7 @@
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use sea_orm::DbErr;
+use utoipa::OpenApi;
 
 use crate::app::AppState;
 use crate::auth::{AuthError, Credentials, Principal, session};
@@ -26,42 +27,49 @@ mod repositories;
 mod robots;
 mod search;
 mod system;
+mod usergroups;
 mod users;
 
 /// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(login::configure).service(
-        web::scope("/api/v2.0")
-            .wrap(actix_web::middleware::from_fn(audit::record_mutations))
-            .app_data(web::JsonConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid JSON body: {err}")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid query parameters: {err}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid path: {err}")).into()
-            }))
-            .configure(system::configure)
-            .configure(users::configure)
-            .configure(projects::configure)
-            .configure(members::configure)
-            .configure(robots::configure)
-            .configure(repositories::configure)
-            .configure(artifacts::configure)
-            .configure(labels::configure)
-            .configure(audit_logs::configure)
-            .configure(configurations::configure)
-            .configure(search::configure)
-            .configure(project_meta::configure)
-            .default_service(web::to(|req: HttpRequest| async move {
-                Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
-                    "no API endpoint {} {}",
-                    req.method(),
-                    req.path()
-                )))
-            })),
-    );
+    cfg.configure(login::configure)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v2.0/swagger/{_:.*}")
+                .url("/api/v2.0/openapi.json", docs::ApiDoc::openapi()),
+        )
+        .service(
+            web::scope("/api/v2.0")
+                .wrap(actix_web::middleware::from_fn(audit::record_mutations))
+                .app_data(web::JsonConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid JSON body: {err}")).into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid query parameters: {err}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid path: {err}")).into()
+                }))
+                .configure(system::configure)
+                .configure(users::configure)
+                .configure(projects::configure)
+                .configure(members::configure)
+                .configure(robots::configure)
+                .configure(repositories::configure)
+                .configure(artifacts::configure)
+                .configure(labels::configure)
+                .configure(audit_logs::configure)
+                .configure(configurations::configure)
+                .configure(search::configure)
+                .configure(project_meta::configure)
+                .configure(usergroups::configure)
+                .default_service(web::to(|req: HttpRequest| async move {
+                    Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
+                        "no API endpoint {} {}",
+                        req.method(),
+                        req.path()
+                    )))
+                })),
+        );
 }
 
 /// Who is calling the REST API: Basic credentials of a user or robot, a console session

@@ -69,8 +69,11 @@ async fn save(
 }
 
 /// Lists a project's metadata.
+///
+/// Includes `public` (from the project itself) and every stored switch.
 #[utoipa::path(
     get,
+    operation_id = "project_meta_list",
     path = "/api/v2.0/projects/{project_name}/metadatas",
     tag = "projectMetadata",
     params(("project_name" = String, Path, description = "Project name or id")),
@@ -91,8 +94,13 @@ pub async fn list(
 }
 
 /// Adds metadata entries.
+///
+/// Keys: `public`, `enable_content_trust`, `enable_content_trust_cosign`, `prevent_vul`,
+/// `severity`, `auto_scan`, `auto_sbom_generation`, `reuse_sys_cve_allowlist`; values
+/// `"true"`/`"false"`, severities `none` to `critical`. Stored in one transaction.
 #[utoipa::path(
     post,
+    operation_id = "project_meta_add",
     path = "/api/v2.0/projects/{project_name}/metadatas",
     tag = "projectMetadata",
     params(("project_name" = String, Path, description = "Project name or id")),
@@ -118,8 +126,11 @@ pub async fn add(
 }
 
 /// Reads one metadata entry.
+///
+/// Answers 404 when the project has no such entry.
 #[utoipa::path(
     get,
+    operation_id = "project_meta_get",
     path = "/api/v2.0/projects/{project_name}/metadatas/{meta_name}",
     tag = "projectMetadata",
     params(
@@ -155,8 +166,11 @@ pub async fn get(
 }
 
 /// Changes one metadata entry (the body is a one-key map).
+///
+/// Values are checked as on creation.
 #[utoipa::path(
     put,
+    operation_id = "project_meta_update",
     path = "/api/v2.0/projects/{project_name}/metadatas/{meta_name}",
     tag = "projectMetadata",
     params(
@@ -197,8 +211,11 @@ pub async fn update(
 }
 
 /// Removes one metadata entry (`public` cannot be removed).
+///
+/// Answers 404 when the entry does not exist.
 #[utoipa::path(
     delete,
+    operation_id = "project_meta_delete",
     path = "/api/v2.0/projects/{project_name}/metadatas/{meta_name}",
     tag = "projectMetadata",
     params(
@@ -253,8 +270,11 @@ pub struct ProjectSummary {
 }
 
 /// Summarises a project: repository count and member counts per role.
+///
+/// Readable by everyone who can read the project.
 #[utoipa::path(
     get,
+    operation_id = "project_meta_summary",
     path = "/api/v2.0/projects/{project_name}/summary",
     tag = "project",
     params(("project_name" = String, Path, description = "Project name or id")),
@@ -313,8 +333,11 @@ pub struct Deletable {
 }
 
 /// Tells whether a project can be deleted: only once no repository holds an artifact.
+///
+/// `deletable` is false while any repository of the project holds an artifact; `message` says why.
 #[utoipa::path(
     get,
+    operation_id = "project_meta_deletable",
     path = "/api/v2.0/projects/{project_name}/_deletable",
     tag = "project",
     params(("project_name" = String, Path, description = "Project name or id")),

@@ -11,6 +11,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
@@ -24,9 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects", web::post().to(create))
         .route("/projects", web::get().to(list))
         .route("/projects", web::head().to(exists))
-        .route("/projects/{project}", web::get().to(get))
-        .route("/projects/{project}", web::put().to(update))
-        .route("/projects/{project}", web::delete().to(delete));
+        .route("/projects/{project_name}", web::get().to(get))
+        .route("/projects/{project_name}", web::put().to(update))
+        .route("/projects/{project_name}", web::delete().to(delete));
 }
 
 /// Finds a project by name, or by id when the path segment is numeric and the caller did not
@@ -93,8 +94,9 @@ pub(crate) async fn authorize_in(
     })
 }
 
-#[derive(Serialize)]
-struct ProjectView {
+/// A project as Harbor shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectView {
     project_id: i64,
     name: String,
     owner_id: i64,
@@ -149,8 +151,9 @@ async fn view(
 /// A project's metadata map as sent and shown: string keys and values.
 type Metadata = BTreeMap<String, String>;
 
-#[derive(Deserialize)]
-struct NewProject {
+/// A new project.
+#[derive(Deserialize, ToSchema)]
+pub struct NewProject {
     project_name: String,
     /// Harbor's deprecated top-level flag, still sent by older tools.
     public: Option<bool>,
@@ -176,7 +179,27 @@ fn parse_public(
     }
 }
 
-async fn create(
+/// Creates a project; the creator becomes its project administrator.
+///
+/// Names are lower case letters, digits and `._-`. `metadata` holds `public` and the policy
+/// switches; `storage_limit` is in bytes, -1 for unlimited. Who may create projects follows the
+/// `project_creation_restriction` setting; robots need the system `project:create` permission
+/// and administer the projects they create.
+#[utoipa::path(
+    post,
+    operation_id = "projects_create",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    request_body = NewProject,
+    responses(
+        (status = 201, description = "Created; `Location` names the project"),
+        (status = 400, description = "Invalid name, metadata or limit", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed to create projects", body = super::docs::Errors),
+        (status = 409, description = "The name is taken", body = super::docs::Errors),
+    )
+)]
+pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewProject>,
@@ -331,7 +354,7 @@ pub(crate) fn visible_to(principal: &Principal) -> Option<Condition> {
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub struct ListQuery {
     name: Option<String>,
     #[serde(default, deserialize_with = "super::query_value::optional_bool")]
     public: Option<bool>,
@@ -339,7 +362,28 @@ struct ListQuery {
     paging: Paging,
 }
 
-async fn list(
+/// Lists the projects the caller can see.
+///
+/// Administrators see every project; others see public projects and those they are members
+/// of (directly or through a group). Ordered by name.
+#[utoipa::path(
+    get,
+    operation_id = "projects_list",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    params(
+        ("name" = Option<String>, Query, description = "Only projects whose name contains this"),
+        ("public" = Option<bool>, Query, description = "Only public or only private projects"),
+        ("page" = Option<u64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Items per page, 1-100 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "One page of projects; `X-Total-Count` and `Link` headers", body = Vec<ProjectView>),
+        (status = 400, description = "Invalid query", body = super::docs::Errors),
+        (status = 401, description = "Wrong credentials", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
@@ -373,13 +417,30 @@ async fn list(
     Ok(response.json(views))
 }
 
-#[derive(Deserialize)]
-struct ExistsQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExistsQuery {
+    /// The name to check.
     project_name: String,
 }
 
-/// `HEAD /projects?project_name=`: 200 when the name is taken, 404 otherwise.
-async fn exists(
+/// Checks whether a project name is taken.
+///
+/// Answers 200 when a project of that name exists and 404 when it does not, without a body.
+#[utoipa::path(
+    head,
+    operation_id = "projects_exists",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    params(ExistsQuery),
+    responses(
+        (status = 200, description = "The name is taken"),
+        (status = 400, description = "Missing project_name"),
+        (status = 401, description = "Authentication required"),
+        (status = 404, description = "The name is free"),
+    )
+)]
+pub async fn exists(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ExistsQuery>,
@@ -396,7 +457,23 @@ async fn exists(
     })
 }
 
-async fn get(
+/// Reads a project with the caller's roles in it.
+///
+/// Private projects the caller cannot read answer 404 (401 to anonymous callers), so their
+/// names do not leak.
+#[utoipa::path(
+    get,
+    operation_id = "projects_get",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    responses(
+        (status = 200, description = "The project", body = ProjectView),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -406,13 +483,32 @@ async fn get(
     Ok(HttpResponse::Ok().json(view(&state, project, &access).await?))
 }
 
-#[derive(Deserialize)]
-struct ProjectUpdate {
+/// The changeable part of a project.
+#[derive(Deserialize, ToSchema)]
+pub struct ProjectUpdate {
     public: Option<bool>,
     metadata: Option<Metadata>,
 }
 
-async fn update(
+/// Changes a project's visibility and metadata switches.
+///
+/// Everything is validated first and stored in one transaction.
+#[utoipa::path(
+    put,
+    operation_id = "projects_update",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    request_body = ProjectUpdate,
+    responses(
+        (status = 200, description = "Updated"),
+        (status = 400, description = "Invalid metadata", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -436,8 +532,25 @@ async fn update(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Deletes an empty project. A project still holding artifacts is refused (412), like Harbor.
-async fn delete(
+/// Deletes an empty project.
+///
+/// A project still holding artifacts is refused with 412, like Harbor; `_deletable` tells in
+/// advance.
+#[utoipa::path(
+    delete,
+    operation_id = "projects_delete",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    responses(
+        (status = 200, description = "Deleted"),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+        (status = 412, description = "The project still holds artifacts", body = super::docs::Errors),
+    )
+)]
+pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -148,8 +148,12 @@ async fn page(
 }
 
 /// Lists the repositories of every project the caller can see.
+///
+/// Administrators see every project's repositories; others those of public projects and of projects
+/// they belong to.
 #[utoipa::path(
     get,
+    operation_id = "repositories_list_all",
     path = "/api/v2.0/repositories",
     tag = "repository",
     params(RepositoryListQuery),
@@ -178,8 +182,11 @@ pub async fn list_all(
 }
 
 /// Lists the repositories of a project.
+///
+/// Repositories appear with their first artifact. Ordered by name unless `sort` says otherwise.
 #[utoipa::path(
     get,
+    operation_id = "repositories_list",
     path = "/api/v2.0/projects/{project_name}/repositories",
     tag = "repository",
     params(
@@ -223,8 +230,11 @@ pub(crate) async fn find(
 }
 
 /// Reads one repository.
+///
+/// `artifact_count` counts the artifacts listed in the repository (accessories excluded).
 #[utoipa::path(
     get,
+    operation_id = "repositories_get",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}",
     tag = "repository",
     params(
@@ -263,8 +273,11 @@ pub struct RepositoryChange {
 }
 
 /// Changes a repository's description.
+///
+/// Needs the project's `repository:update` permission.
 #[utoipa::path(
     put,
+    operation_id = "repositories_update",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}",
     tag = "repository",
     params(
@@ -310,8 +323,11 @@ pub async fn update(
 
 /// Deletes a repository with every artifact and tag in it; blobs are reclaimed by garbage
 /// collection.
+///
+/// Needs the project's `repository:delete` permission; everything is removed in one transaction.
 #[utoipa::path(
     delete,
+    operation_id = "repositories_delete",
     path = "/api/v2.0/projects/{project_name}/repositories/{repository_name}",
     tag = "repository",
     params(

@@ -146,6 +146,7 @@ pub struct RobotCreated {
 /// only create robots whose permissions it holds itself. The secret is returned only here.
 #[utoipa::path(
     post,
+    operation_id = "robots_create",
     path = "/api/v2.0/robots",
     tag = "robot",
     request_body = RobotCreate,
@@ -226,6 +227,7 @@ pub struct RobotListQuery {
 /// may list robots.
 #[utoipa::path(
     get,
+    operation_id = "robots_list",
     path = "/api/v2.0/robots",
     tag = "robot",
     params(RobotListQuery),
@@ -274,8 +276,12 @@ pub async fn list(
 }
 
 /// Reads one robot account (without its secret).
+///
+/// Readable by holders of the project's `robot:read` permission (project robots) or administrators
+/// (system robots).
 #[utoipa::path(
     get,
+    operation_id = "robots_get",
     path = "/api/v2.0/robots/{robot_id}",
     tag = "robot",
     params(("robot_id" = i64, Path, description = "Robot id")),
@@ -313,6 +319,7 @@ pub struct RobotChange {
 /// The name and level cannot change. Expiry is recomputed from the creation time.
 #[utoipa::path(
     put,
+    operation_id = "robots_update",
     path = "/api/v2.0/robots/{robot_id}",
     tag = "robot",
     params(("robot_id" = i64, Path, description = "Robot id")),
@@ -355,8 +362,11 @@ pub struct RobotSecret {
 }
 
 /// Refreshes a robot's secret: sets the given one, or generates one and returns it.
+///
+/// The old secret stops working at once. A chosen secret must pass the password policy.
 #[utoipa::path(
     patch,
+    operation_id = "robots_refresh",
     path = "/api/v2.0/robots/{robot_id}",
     tag = "robot",
     params(("robot_id" = i64, Path, description = "Robot id")),
@@ -387,8 +397,11 @@ pub async fn refresh(
 }
 
 /// Deletes a robot account; its credentials stop working at once.
+///
+/// Any membership the robot holds goes with it.
 #[utoipa::path(
     delete,
+    operation_id = "robots_delete",
     path = "/api/v2.0/robots/{robot_id}",
     tag = "robot",
     params(("robot_id" = i64, Path, description = "Robot id")),

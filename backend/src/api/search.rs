@@ -55,8 +55,12 @@ pub struct SearchResult {
 }
 
 /// Searches the projects and repositories the caller can see by name (at most 100 of each).
+///
+/// Matches names containing `q`; only projects the caller can see, and their repositories, are
+/// returned.
 #[utoipa::path(
     get,
+    operation_id = "search_search",
     path = "/api/v2.0/search",
     tag = "search",
     params(SearchQuery),
@@ -142,8 +146,12 @@ pub struct Statistics {
 }
 
 /// Counts the projects and repositories the caller can see.
+///
+/// Counts cover the projects the caller can see; `total_storage_consumption` is shown to
+/// administrators only.
 #[utoipa::path(
     get,
+    operation_id = "search_statistics",
     path = "/api/v2.0/statistics",
     tag = "statistic",
     responses(
@@ -226,8 +234,12 @@ pub struct SystemInfo {
 }
 
 /// Reads the system information.
+///
+/// Anonymous callers get the authentication mode, self-registration flag, version and banner;
+/// signed-in callers also the registry address and project-creation restriction.
 #[utoipa::path(
     get,
+    operation_id = "search_systeminfo",
     path = "/api/v2.0/systeminfo",
     tag = "systeminfo",
     responses(

@@ -86,8 +86,12 @@ fn valid_username(name: &str) -> bool {
 }
 
 /// Creates a user: administrators always, anyone when self-registration is enabled.
+///
+/// User names are 1-255 characters without spaces or `,"~#$%:/` (`$` is reserved for robots);
+/// passwords follow the policy: 8-128 characters with upper case, lower case and a digit.
 #[utoipa::path(
     post,
+    operation_id = "users_create",
     path = "/api/v2.0/users",
     tag = "user",
     request_body = NewUser,
@@ -177,8 +181,11 @@ pub struct UserListQuery {
 }
 
 /// Lists users (administrators only).
+///
+/// Ordered by id unless `sort` says otherwise; `q` filters by `username`, `email`, `sysadmin_flag`.
 #[utoipa::path(
     get,
+    operation_id = "users_list",
     path = "/api/v2.0/users",
     tag = "user",
     params(UserListQuery),
@@ -223,8 +230,11 @@ pub async fn list(
 }
 
 /// Reads the signed-in user.
+///
+/// Robot accounts have no user record and get 401.
 #[utoipa::path(
     get,
+    operation_id = "users_current",
     path = "/api/v2.0/users/current",
     tag = "user",
     responses(
@@ -259,8 +269,12 @@ pub struct PermissionQuery {
 
 /// Lists what the caller may do, in a project (`scope=/project/<id>`) or at system level, so a
 /// console can hide what the user cannot use.
+///
+/// Project permissions come from the caller's roles (direct and through groups), robot permissions
+/// and the public-project rule.
 #[utoipa::path(
     get,
+    operation_id = "users_permissions",
     path = "/api/v2.0/users/current/permissions",
     tag = "user",
     params(PermissionQuery),
@@ -343,8 +357,11 @@ pub struct UserHit {
 }
 
 /// Finds users whose name starts with `username` (any signed-in user).
+///
+/// Any signed-in user may search, for member pickers; only ids and names are returned.
 #[utoipa::path(
     get,
+    operation_id = "users_search",
     path = "/api/v2.0/users/search",
     tag = "user",
     params(SearchQuery),
@@ -406,8 +423,11 @@ fn self_or_admin(
 }
 
 /// Reads a user (administrators, or the user themselves).
+///
+/// Password hashes are never returned.
 #[utoipa::path(
     get,
+    operation_id = "users_get",
     path = "/api/v2.0/users/{user_id}",
     tag = "user",
     params(("user_id" = i64, Path, description = "User id")),
@@ -437,8 +457,11 @@ pub struct UserProfile {
 }
 
 /// Changes a user's e-mail, real name and comment.
+///
+/// User names cannot change.
 #[utoipa::path(
     put,
+    operation_id = "users_update",
     path = "/api/v2.0/users/{user_id}",
     tag = "user",
     params(("user_id" = i64, Path, description = "User id")),
@@ -483,8 +506,11 @@ pub async fn update(
 
 /// Deletes a user with their memberships and sessions. Projects they own pass to the
 /// administrator who deletes them. Nobody can delete themselves.
+///
+/// Everything is done in one transaction.
 #[utoipa::path(
     delete,
+    operation_id = "users_delete",
     path = "/api/v2.0/users/{user_id}",
     tag = "user",
     params(("user_id" = i64, Path, description = "User id")),
@@ -538,8 +564,11 @@ pub struct PasswordChange {
 /// Changes a password under the policy (8-128 characters with upper case, lower case and a
 /// digit). Users give their old password; administrators may reset anyone's. Every session of
 /// the user ends.
+///
+/// Remembered credentials are forgotten at once.
 #[utoipa::path(
     put,
+    operation_id = "users_change_password",
     path = "/api/v2.0/users/{user_id}/password",
     tag = "user",
     params(("user_id" = i64, Path, description = "User id")),
@@ -590,8 +619,11 @@ pub struct SysadminFlag {
 }
 
 /// Grants or revokes system administrator rights (administrators only, not on themselves).
+///
+/// The change applies at the user's next request.
 #[utoipa::path(
     put,
+    operation_id = "users_set_sysadmin",
     path = "/api/v2.0/users/{user_id}/sysadmin",
     tag = "user",
     params(("user_id" = i64, Path, description = "User id")),

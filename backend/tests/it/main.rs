@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod management;
+mod openapi;
 mod registry;
 mod robots;
 mod support;

@@ -799,3 +799,117 @@ async fn the_audit_log_records_changes_logins_and_registry_operations() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_members_inherit_the_group_role() {
+    let app = TestApp::start().await;
+    app.create_project("p1", false).await;
+    app.create_user("u1").await;
+    let res = app
+        .admin(Method::POST, "/api/v2.0/usergroups")
+        .json(&json!({"group_name": "devs"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let group_id: i64 = header(&res, "location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let res = app
+        .admin(Method::POST, "/api/v2.0/usergroups")
+        .json(&json!({"group_name": "devs"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app
+        .as_user("u1", Method::POST, "/api/v2.0/usergroups")
+        .json(&json!({"group_name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let u1 = json_of(
+        app.as_user("u1", Method::GET, "/api/v2.0/users/current")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["user_id"]
+        .clone();
+    let res = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2.0/usergroups/{group_id}/members"),
+        )
+        .json(&json!({"user_id": u1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .admin(Method::POST, "/api/v2.0/projects/p1/members")
+        .json(&json!({"role_id": 2, "member_group": {"group_name": "devs"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let members = json_of(
+        app.admin(Method::GET, "/api/v2.0/projects/p1/members")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["entity_type"] == "g" && m["entity_name"] == "devs")
+    );
+
+    let token = app
+        .token_string(
+            Some(("u1", USER_PASSWORD)),
+            &["repository:p1/app:pull,push,delete"],
+        )
+        .await;
+    assert_eq!(
+        access_claim(&token)[0]["actions"],
+        json!(["pull", "push"]),
+        "developer through the group"
+    );
+    let projects = json_of(
+        app.as_user("u1", Method::GET, "/api/v2.0/projects")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(projects[0]["name"], "p1");
+    assert_eq!(projects[0]["current_user_role_id"], 2);
+
+    let res = app
+        .admin(
+            Method::DELETE,
+            &format!("/api/v2.0/usergroups/{group_id}/members/{u1}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .as_user("u1", Method::GET, "/api/v2.0/projects/p1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "the group role is gone"
+    );
+}
