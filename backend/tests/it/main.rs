@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod management;
 mod openapi;
+mod rbac;
 mod registry;
 mod robots;
 mod support;
