@@ -76,3 +76,20 @@ for entry in "${GO_TOOLS[@]}"; do
   if [[ "$built" != "$name" ]]; then mv -f "$TOOLS_DIR/$built" "$TOOLS_DIR/$name"; fi
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
+
+# ---------------------------------------------------------------- Python tools
+# schemathesis (PyPI, pinned) in its own virtual environment, for e2e/api-schema.sh.
+SCHEMATHESIS_VERSION="4.32.5"
+VENV="${BERTH_SCHEMATHESIS_VENV:-/var/cache/berth/venv-schemathesis}"
+if [[ -n "${BERTH_TOOLS_ONLY:-}" && " $BERTH_TOOLS_ONLY " != *" schemathesis "* ]]; then
+  :
+elif "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "schemathesis: already present ($VENV)"
+else
+  start=$SECONDS
+  dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 ||
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"
+fi

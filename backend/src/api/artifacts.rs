@@ -872,7 +872,7 @@ pub async fn accessories(
         ("addition" = String, Path, description = "`build_history`"),
     ),
     responses(
-        (status = 200, description = "The addition", body = Object),
+        (status = 200, description = "The addition (for `build_history`, the config's history array)", body = Value),
         (status = 401, description = "Authentication required", body = super::docs::Errors),
         (status = 403, description = "Not allowed", body = super::docs::Errors),
         (status = 404, description = "No such artifact or addition", body = super::docs::Errors),

@@ -33,7 +33,7 @@ impl From<SettingsError> for ApiError {
 /// One setting: its value and whether it can be changed here.
 #[derive(Serialize, ToSchema)]
 pub struct ConfigItem {
-    #[schema(value_type = Object)]
+    /// A string, number or boolean, by setting.
     value: Value,
     editable: bool,
 }

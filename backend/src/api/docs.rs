@@ -2,7 +2,8 @@
 //! and the Swagger UI that browses it, both served from the binary itself.
 
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 /// Harbor's error envelope.
 #[derive(Serialize, ToSchema)]
@@ -101,6 +102,82 @@ pub struct ErrorEntry {
         super::users::change_password,
         super::users::set_sysadmin,
     ),
-    components(schemas(Errors, ErrorEntry))
+    components(schemas(Errors, ErrorEntry)),
+    modifiers(&InvalidInput)
 )]
 pub struct ApiDoc;
+
+/// Documents the `400` every operation with parameters or a body can answer when they do not
+/// parse (a path id out of range, a malformed query or JSON), where the handler did not.
+struct InvalidInput;
+
+impl Modify for InvalidInput {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let bad_request = ResponseBuilder::new()
+            .description("Malformed path, query or body")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Errors")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let takes_input = operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                    || operation.request_body.is_some();
+                if takes_input {
+                    operation
+                        .responses
+                        .responses
+                        .entry("400".into())
+                        .or_insert_with(|| bad_request.clone().into());
+                }
+            }
+        }
+    }
+}
+
+/// The methods the API description lists for a concrete request path.
+pub fn methods_of(path: &str) -> Vec<&'static str> {
+    use std::sync::OnceLock;
+    static ROUTES: OnceLock<Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>> =
+        OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let spec = ApiDoc::openapi();
+        spec.paths
+            .paths
+            .iter()
+            .map(|(pattern, item)| {
+                let mut methods = Vec::new();
+                for (name, present) in [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("HEAD", item.head.is_some()),
+                ] {
+                    if present {
+                        methods.push(name);
+                    }
+                }
+                (actix_web::dev::ResourceDef::new(pattern.as_str()), methods)
+            })
+            .collect()
+    });
+    let path = path.trim_end_matches('/');
+    routes
+        .iter()
+        .find(|(def, _)| def.is_match(path))
+        .map(|(_, methods)| methods.clone())
+        .unwrap_or_default()
+}

@@ -375,7 +375,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<LabelChange>,
+    body: super::ObjectJson<LabelChange>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = signed_in(&state, &req).await?;
     let row = find(&state, *path).await?;

@@ -9,11 +9,27 @@ use super::audit::{self, Entry};
 use super::auth_error;
 use crate::app::AppState;
 use crate::auth::{Principal, session};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/c/login", web::post().to(login))
-        .route("/c/log_out", web::get().to(log_out));
+    let form = web::FormConfig::default().error_handler(|err, _| {
+        let code = match err {
+            actix_web::error::UrlencodedError::ContentType => ApiErrorCode::UnsupportedMediaType,
+            _ => ApiErrorCode::BadRequest,
+        };
+        ApiError::new(code, format!("invalid login form: {err}")).into()
+    });
+    cfg.service(
+        web::resource("/c/login")
+            .app_data(form)
+            .route(web::post().to(login))
+            .default_service(web::to(super::unrouted)),
+    )
+    .service(
+        web::resource("/c/log_out")
+            .route(web::get().to(log_out))
+            .default_service(web::to(super::unrouted)),
+    );
 }
 
 /// The login form: Harbor's field names.
@@ -46,6 +62,7 @@ fn cookie(name: &str, value: String, http_only: bool, max_age: i64) -> Cookie<'s
     responses(
         (status = 200, description = "Signed in; session cookies set"),
         (status = 401, description = "Wrong user name or password", body = crate::api::docs::Errors),
+        (status = 415, description = "The body is not `application/x-www-form-urlencoded`", body = crate::api::docs::Errors),
         (status = 429, description = "Account locked after repeated failures", body = crate::api::docs::Errors),
     )
 )]

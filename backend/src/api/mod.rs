@@ -62,14 +62,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(search::configure)
                 .configure(project_meta::configure)
                 .configure(usergroups::configure)
-                .default_service(web::to(|req: HttpRequest| async move {
-                    Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
-                        "no API endpoint {} {}",
-                        req.method(),
-                        req.path()
-                    )))
-                })),
+                .default_service(web::to(unrouted)),
         );
+}
+
+/// Answers a request no route took: 405 with `Allow` when the path exists for other methods
+/// (per the API description), 404 otherwise.
+pub(crate) async fn unrouted(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    let allowed = docs::methods_of(req.path());
+    if allowed.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no API endpoint {} {}",
+            req.method(),
+            req.path()
+        )));
+    }
+    let mut response = actix_web::ResponseError::error_response(&ApiError::new(
+        ApiErrorCode::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}; use {}",
+            req.method(),
+            req.path(),
+            allowed.join(", ")
+        ),
+    ));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    Ok(response)
 }
 
 /// Who is calling the REST API: Basic credentials of a user or robot, a console session
@@ -231,7 +253,45 @@ impl Paging {
                 "page must be at least 1 and page_size between 1 and 100",
             ));
         }
-        Ok(((self.page - 1) * self.page_size, self.page_size))
+        let offset = (self.page - 1)
+            .checked_mul(self.page_size)
+            .filter(|o| i64::try_from(*o).is_ok())
+            .ok_or_else(|| ApiError::bad_request("page is too large"))?;
+        Ok((offset, self.page_size))
+    }
+}
+
+/// A JSON body that must be an object: serde would also build a struct whose fields are all
+/// optional from an array, which the API description does not allow.
+pub(crate) struct ObjectJson<T>(pub T);
+
+impl<T> ObjectJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ObjectJson<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for ObjectJson<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let object =
+            web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            serde_json::from_value(serde_json::Value::Object(object))
+                .map(ObjectJson)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")).into())
+        })
     }
 }
 
@@ -243,7 +303,7 @@ pub(crate) fn paged(
     total: u64,
 ) {
     response.insert_header(("X-Total-Count", total.to_string()));
-    if paging.page * paging.page_size < total {
+    if paging.page.saturating_mul(paging.page_size) < total {
         response.insert_header((
             "Link",
             format!(

@@ -512,7 +512,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<ProjectUpdate>,
+    body: super::ObjectJson<ProjectUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
     let public = parse_public(body.metadata.as_ref(), body.public)?;

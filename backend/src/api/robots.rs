@@ -336,7 +336,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<RobotChange>,
+    body: super::ObjectJson<RobotChange>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller(&state, &req).await?;
     let row = robots::find(&state.db, *path).await?;
@@ -383,12 +383,12 @@ pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: Option<web::Json<RobotSecret>>,
+    body: Option<super::ObjectJson<RobotSecret>>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller(&state, &req).await?;
     let row = robots::find(&state.db, *path).await?;
     authorize(&state, &req, &principal, row.project_id, Action::Update).await?;
-    let chosen = body.and_then(|b| b.into_inner().secret);
+    let chosen = body.and_then(|b| b.0.secret);
     let secret = robots::refresh_secret(&state.db, &row, chosen).await?;
     state.authenticator.forget_all();
     Ok(HttpResponse::Ok().json(RobotSecret {

@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/usergroups", web::get().to(list))
         .route("/usergroups", web::post().to(create))
         .route("/usergroups/search", web::get().to(search))
+        .route("/usergroups/search", web::route().to(super::unrouted))
         .route("/usergroups/{group_id}", web::get().to(get))
         .route("/usergroups/{group_id}", web::put().to(update))
         .route("/usergroups/{group_id}", web::delete().to(delete))

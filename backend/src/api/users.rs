@@ -25,8 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::post().to(create))
         .route("/users", web::get().to(list))
         .route("/users/current", web::get().to(current))
+        .route("/users/current", web::route().to(super::unrouted))
         .route("/users/current/permissions", web::get().to(permissions))
         .route("/users/search", web::get().to(search))
+        .route("/users/search", web::route().to(super::unrouted))
         .route("/users/{user_id}", web::get().to(get))
         .route("/users/{user_id}", web::put().to(update))
         .route("/users/{user_id}", web::delete().to(delete))
@@ -478,7 +480,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<UserProfile>,
+    body: super::ObjectJson<UserProfile>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = signed_in(&state, &req).await?;
     self_or_admin(&state, &principal, *path, Action::Update)?;

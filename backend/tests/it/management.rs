@@ -913,3 +913,29 @@ async fn group_members_inherit_the_group_role() {
         "the group role is gone"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_paging_and_bodies_get_400() {
+    let app = TestApp::start().await;
+    app.create_project("p1", false).await;
+    for path in [
+        "/api/v2.0/users?page=9223372036854775808",
+        "/api/v2.0/projects?page=18446744073709551615&page_size=100",
+        "/api/v2.0/robots?page=0",
+    ] {
+        let res = app.admin(Method::GET, path).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let res = app
+        .admin(Method::PUT, "/api/v2.0/projects/p1")
+        .json(&json!([null, null]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "an array is not a project update"
+    );
+    assert_eq!(error_code(res).await, "BAD_REQUEST");
+}
