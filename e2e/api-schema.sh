@@ -21,16 +21,30 @@ ST="${BERTH_SCHEMATHESIS_VENV:-/var/cache/berth/venv-schemathesis}/bin/st"
 berth_start
 berth_create_project schema >/dev/null
 e2e_tmpdir
-"$ST" run "http://$BERTH_URL/api/v2.0/openapi.json" \
-  --auth "$BERTH_ADMIN_USER:$BERTH_ADMIN_PASSWORD" \
-  --exclude-checks positive_data_acceptance \
-  --max-examples "${BERTH_SCHEMATHESIS_EXAMPLES:-20}" \
-  --workers 2 \
-  --request-timeout 20 \
-  --seed 1 \
-  --no-color >"$E2E_TMP/schemathesis.log" 2>&1 && status=0 || status=$?
-grep -E '^_+ [A-Z]+ /|^- ST|^\s+(Received|Documented|Expected):' "$E2E_TMP/schemathesis.log" | head -80 || true
-tail -n 30 "$E2E_TMP/schemathesis.log"
+# run_st LOG ARGS...: one schemathesis run; its log is kept and the failures are printed.
+run_st() {
+  local log="$1"
+  shift
+  local rc=0
+  "$ST" run "http://$BERTH_URL/api/v2.0/openapi.json" \
+    --auth "$BERTH_ADMIN_USER:$BERTH_ADMIN_PASSWORD" \
+    --exclude-checks positive_data_acceptance \
+    --max-examples "${BERTH_SCHEMATHESIS_EXAMPLES:-20}" \
+    --workers 2 \
+    --request-timeout 20 \
+    --seed 1 \
+    --no-color "$@" >"$log" 2>&1 || rc=$?
+  grep -E '^_+ [A-Z]+ /|^- ST|^\s+(Received|Documented|Expected):' "$log" | head -80 || true
+  tail -n 12 "$log"
+  return "$rc"
+}
+
+# schemathesis 4.32.5's coverage phase dies inside hypothesis ("AST constructor recursion depth
+# mismatch") on PUT /usergroups/{group_id}; that one operation is fuzzed without it.
+status=0
+run_st "$E2E_TMP/schemathesis.log" --exclude-operation-id usergroups_update || status=1
+run_st "$E2E_TMP/schemathesis-usergroups.log" --include-operation-id usergroups_update \
+  --phases examples,fuzzing || status=1
 if ((status == 0)); then
   echo "1 passed, 0 failed"
 else

@@ -87,8 +87,10 @@ elif "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; the
   log "schemathesis: already present ($VENV)"
 else
   start=$SECONDS
-  dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 ||
-    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  if ! dpkg -s python3-venv >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+  fi
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
   log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"

@@ -2,8 +2,8 @@
 # Runs Berth's whole test suite on a fresh Debian machine, installing what it needs first:
 #   1. real clients and the OCI conformance suite (scripts/install-tools.sh, cached, idempotent)
 #   2. formatting check, unit and integration tests (cargo)
-#   3. the OCI distribution-spec conformance suite and real-client round trips against the
-#      built binary (e2e/)
+#   3. the OCI distribution-spec conformance suite, real-client round trips and schemathesis on
+#      the REST API against the built binary (e2e/)
 #
 #   CARGO_TARGET_DIR   cargo output, kept outside the clone (default /var/cache/berth/target)
 #   BERTH_SKIP_E2E=1   stop after the cargo tests
@@ -38,4 +38,6 @@ section "OCI conformance"
 bash e2e/conformance.sh || status=1
 section "real clients"
 bash e2e/clients.sh || status=1
+section "REST API against its OpenAPI description (schemathesis)"
+bash e2e/api-schema.sh || status=1
 exit "$status"

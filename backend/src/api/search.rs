@@ -1,7 +1,7 @@
 //! Cross-cutting reads: global search, statistics and system information.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -189,7 +189,14 @@ pub async fn statistics(
     let storage = if principal.is_sysadmin() {
         let sum: Option<Option<i64>> = blob::Entity::find()
             .select_only()
-            .column_as(blob::Column::Size.sum(), "total")
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast it back so both backends give i64.
+            .column_as(
+                Expr::from(Func::cast_as(
+                    Func::sum(Expr::col(blob::Column::Size)),
+                    "BIGINT",
+                )),
+                "total",
+            )
             .into_tuple()
             .one(&state.db)
             .await?;
