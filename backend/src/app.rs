@@ -62,7 +62,8 @@ impl AppState {
             properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
         ensure_admin(&db, admin_password).await?;
-        let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes);
+        let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes)
+            .with_sparse_manifests(config.registry.allow_sparse_manifests);
         Ok(Arc::new(Self {
             rbac: Rbac::new().await?,
             tokens,
