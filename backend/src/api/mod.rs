@@ -165,6 +165,9 @@ pub(crate) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Pri
 }
 
 pub(crate) fn db_error(err: DbErr) -> ApiError {
+    if crate::db::is_invalid_text(&err) {
+        return ApiError::bad_request("text values must be valid UTF-8 without NUL characters");
+    }
     if crate::db::is_unavailable(&err) {
         ApiError::unavailable(&err)
     } else {

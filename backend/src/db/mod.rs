@@ -66,3 +66,18 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
+
+/// True when the database refused a text value as not valid in its encoding (PostgreSQL's
+/// SQLSTATE 22021, e.g. a NUL character), which is the client's mistake, not the server's.
+pub fn is_invalid_text(err: &DbErr) -> bool {
+    let (DbErr::Query(runtime) | DbErr::Exec(runtime)) = err else {
+        return false;
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(sqlx) => match sqlx.as_ref() {
+            sea_orm::SqlxError::Database(db) => db.code().as_deref() == Some("22021"),
+            _ => false,
+        },
+        sea_orm::RuntimeErr::Internal(_) => false,
+    }
+}
