@@ -95,3 +95,18 @@ else
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
   log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"
 fi
+
+# ---------------------------------------------------------------- Node packages
+# e2e/oidc: the OpenID Connect provider the OIDC tests sign in against (oidc-provider, pinned in
+# its package-lock.json). Installed once; `npm ci` again only when the lock file changes.
+oidc_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/oidc"
+stamp="$oidc_dir/node_modules/.berth-lock-sha256"
+want="$(sha256sum "$oidc_dir/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  log "oidc-provider: already present ($oidc_dir/node_modules)"
+else
+  command -v npm >/dev/null || { echo "npm not found on PATH" >&2; exit 1; }
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$want" >"$stamp"
+  log "oidc-provider: installed ($oidc_dir/node_modules)"
+fi

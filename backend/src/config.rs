@@ -21,6 +21,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub registry: RegistryConfig,
     pub telemetry: TelemetryConfig,
+    pub oidc: OidcConfig,
 }
 
 /// `[server]`: where Berth listens and how clients reach it.
@@ -162,6 +163,116 @@ impl Default for RegistryConfig {
     }
 }
 
+/// `[oidc]`: OpenID Connect providers for team sign-in. Local accounts always work beside them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The providers (`[[oidc.providers]]`), each offered on the sign-in page.
+    pub providers: Vec<OidcProviderConfig>,
+}
+
+impl OidcConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for provider in &self.providers {
+            let name = &provider.name;
+            let well_formed = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !well_formed {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc provider name {name:?} must be 1-32 lower-case letters, digits or '-'"
+                )));
+            }
+            if !names.insert(name) {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc provider name {name:?} is used twice"
+                )));
+            }
+            let issuer = url::Url::parse(&provider.issuer).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "oidc provider {name}: issuer {:?} is not a URL: {e}",
+                    provider.issuer
+                ))
+            })?;
+            if !matches!(issuer.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc provider {name}: issuer must be an http(s) URL"
+                )));
+            }
+            if provider.client_id.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc provider {name}: client_id must not be empty"
+                )));
+            }
+            if let Some(filter) = &provider.group_filter {
+                regex::Regex::new(filter).map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "oidc provider {name}: group_filter is not a regular expression: {e}"
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One `[[oidc.providers]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// Short identifier used in URLs (`/c/oidc/login?provider=<name>`): lower case, digits, `-`.
+    pub name: String,
+    /// What the sign-in button says. Default: the name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Issuer URL; `<issuer>/.well-known/openid-configuration` must answer.
+    pub issuer: String,
+    pub client_id: String,
+    /// Client secret; never printed by `berth config check`.
+    #[serde(skip_serializing)]
+    pub client_secret: secrecy::SecretString,
+    /// Scopes asked for beside `openid`. Default `profile email`.
+    #[serde(default = "default_oidc_scopes")]
+    pub scopes: Vec<String>,
+    /// The ID-token claim that names the Berth user. Default `preferred_username`.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// The ID-token claim listing the user's groups. Default `groups`.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Members of this group become system administrators.
+    #[serde(default)]
+    pub admin_group: Option<String>,
+    /// Only groups matching this regular expression are kept.
+    #[serde(default)]
+    pub group_filter: Option<String>,
+    /// Verify the provider's TLS certificate. Default `true`.
+    #[serde(default = "default_true")]
+    pub verify_certificate: bool,
+    /// Create the Berth user at first sign-in; when `false` an administrator must create it.
+    #[serde(default = "default_true")]
+    pub auto_onboard: bool,
+}
+
+fn default_oidc_scopes() -> Vec<String> {
+    vec!["profile".into(), "email".into()]
+}
+
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
 /// `[telemetry]`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -267,7 +378,7 @@ impl Config {
                 redact_url(url)
             )));
         }
-        Ok(())
+        self.oidc.validate()
     }
 
     /// The database URL, defaulting to SQLite in the data directory.

@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: passwords, credentials, registry tokens and RBAC.
 
 pub mod credentials;
+pub mod oidc;
 pub mod password;
 pub mod principal;
 pub mod rbac;

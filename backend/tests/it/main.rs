@@ -10,6 +10,7 @@
 mod api;
 mod auth;
 mod management;
+mod oidc;
 mod openapi;
 mod rbac;
 mod registry;
