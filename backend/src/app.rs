@@ -13,6 +13,7 @@ use crate::auth::{Authenticator, Rbac, TokenService, password};
 use crate::config::Config;
 use crate::db::entities::user;
 use crate::db::{self, properties};
+use crate::jobs::JobQueue;
 use crate::registry::Registry;
 use crate::storage::{BlobStore, FsBlobStore};
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub db: DatabaseConnection,
     pub registry: Registry,
+    /// The durable job queue (the workers run what it holds).
+    pub jobs: JobQueue,
     pub rbac: Rbac,
     pub tokens: TokenService,
     pub authenticator: Authenticator,
@@ -58,7 +61,8 @@ impl AppState {
     ) -> Result<Arc<Self>, StartError> {
         let db = db::connect_and_migrate(&config).await?;
         let store: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(config.storage_path())?);
-        let key = properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
+        let key =
+            properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
         ensure_admin(&db, admin_password).await?;
         let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes);
@@ -67,6 +71,7 @@ impl AppState {
             tokens,
             authenticator: Authenticator::default(),
             registry,
+            jobs: JobQueue::new(db.clone()),
             db,
             config,
         }))

@@ -100,7 +100,9 @@ impl FromStr for Digest {
         let algorithm = Algorithm::parse(name)
             .ok_or_else(|| DigestError::UnsupportedAlgorithm(name.to_owned()))?;
         let hex_ok = hex.len() == algorithm.hex_len()
-            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !hex_ok {
             return Err(DigestError::Malformed(s.to_owned()));
         }
@@ -178,7 +180,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_digests() {
-        for bad in ["", "sha256", "sha256:", "sha256:xyz", "sha256:ABC", ":abc", "SHA256:00"] {
+        for bad in [
+            "",
+            "sha256",
+            "sha256:",
+            "sha256:xyz",
+            "sha256:ABC",
+            ":abc",
+            "SHA256:00",
+        ] {
             assert!(bad.parse::<Digest>().is_err(), "{bad} must be rejected");
         }
         assert_eq!(

@@ -37,9 +37,7 @@ fn is_valid_component(component: &str) -> bool {
 
 /// True when `name` is a valid repository name with a project and at least one more component.
 pub fn is_valid_repository(name: &str) -> bool {
-    name.len() <= MAX_NAME_LEN
-        && name.contains('/')
-        && name.split('/').all(is_valid_component)
+    name.len() <= MAX_NAME_LEN && name.contains('/') && name.split('/').all(is_valid_component)
 }
 
 /// The project part of a repository name (its first component).
@@ -54,7 +52,9 @@ pub fn is_valid_tag(tag: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 128
         && word(bytes[0])
-        && bytes[1..].iter().all(|&b| word(b) || b == b'.' || b == b'-')
+        && bytes[1..]
+            .iter()
+            .all(|&b| word(b) || b == b'.' || b == b'-')
 }
 
 /// Project names follow Harbor's rule: 1-255 characters, lower case letters, digits and `._-`,
@@ -69,12 +69,26 @@ mod tests {
 
     #[test]
     fn repository_names_follow_the_spec() {
-        for ok in ["proj/app", "proj/a__b", "proj/a--b", "proj/a.b", "proj/team/sub/deep/app"] {
+        for ok in [
+            "proj/app",
+            "proj/a__b",
+            "proj/a--b",
+            "proj/a.b",
+            "proj/team/sub/deep/app",
+        ] {
             assert!(is_valid_repository(ok), "{ok} must be valid");
         }
         for bad in [
-            "app", "proj/App", "proj/a___b", "proj/-a", "proj/a/", "proj//a", "/proj/a", "proj/a-",
-            "proj/a._b", "",
+            "app",
+            "proj/App",
+            "proj/a___b",
+            "proj/-a",
+            "proj/a/",
+            "proj//a",
+            "/proj/a",
+            "proj/a-",
+            "proj/a._b",
+            "",
         ] {
             assert!(!is_valid_repository(bad), "{bad} must be invalid");
         }

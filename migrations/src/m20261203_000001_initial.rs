@@ -143,7 +143,11 @@ fn timestamp<T: IntoIden>(name: T) -> ColumnDef {
 
 fn id<T: IntoIden>(name: T) -> ColumnDef {
     let mut column = ColumnDef::new(name);
-    column.big_integer().not_null().auto_increment().primary_key();
+    column
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key();
     column
 }
 
@@ -168,11 +172,35 @@ impl MigrationTrait for Migration {
                     .table(Users::Table)
                     .col(id(Users::Id))
                     .col(name_column(backend, Users::Username).unique_key())
-                    .col(ColumnDef::new(Users::Email).string_len(255).not_null().default(""))
-                    .col(ColumnDef::new(Users::Realname).string_len(255).not_null().default(""))
-                    .col(ColumnDef::new(Users::Comment).string_len(1024).not_null().default(""))
-                    .col(ColumnDef::new(Users::PasswordHash).string_len(255).not_null())
-                    .col(ColumnDef::new(Users::Sysadmin).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Users::Email)
+                            .string_len(255)
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(Users::Realname)
+                            .string_len(255)
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(Users::Comment)
+                            .string_len(1024)
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(Users::PasswordHash)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::Sysadmin)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(timestamp(Users::CreatedAt))
                     .col(timestamp(Users::UpdatedAt))
                     .to_owned(),
@@ -185,9 +213,19 @@ impl MigrationTrait for Migration {
                     .table(Projects::Table)
                     .col(id(Projects::Id))
                     .col(name_column(backend, Projects::Name).unique_key())
-                    .col(ColumnDef::new(Projects::Public).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Projects::Public)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(fk(Projects::OwnerId))
-                    .col(ColumnDef::new(Projects::StorageLimit).big_integer().not_null().default(-1))
+                    .col(
+                        ColumnDef::new(Projects::StorageLimit)
+                            .big_integer()
+                            .not_null()
+                            .default(-1),
+                    )
                     .col(timestamp(Projects::CreatedAt))
                     .col(timestamp(Projects::UpdatedAt))
                     .foreign_key(
@@ -206,7 +244,11 @@ impl MigrationTrait for Migration {
                     .col(id(ProjectMembers::Id))
                     .col(fk(ProjectMembers::ProjectId))
                     .col(fk(ProjectMembers::EntityId))
-                    .col(ColumnDef::new(ProjectMembers::EntityType).string_len(1).not_null())
+                    .col(
+                        ColumnDef::new(ProjectMembers::EntityType)
+                            .string_len(1)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(ProjectMembers::RoleId).integer().not_null())
                     .col(timestamp(ProjectMembers::CreatedAt))
                     .col(timestamp(ProjectMembers::UpdatedAt))
@@ -271,7 +313,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Blobs::Table)
                     .col(id(Blobs::Id))
-                    .col(ColumnDef::new(Blobs::Digest).string_len(200).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Blobs::Digest)
+                            .string_len(200)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Blobs::Size).big_integer().not_null())
                     .col(timestamp(Blobs::CreatedAt))
                     .to_owned(),
@@ -312,13 +359,29 @@ impl MigrationTrait for Migration {
                     .col(id(Manifests::Id))
                     .col(fk(Manifests::RepositoryId))
                     .col(ColumnDef::new(Manifests::Digest).string_len(200).not_null())
-                    .col(ColumnDef::new(Manifests::MediaType).string_len(255).not_null())
-                    .col(ColumnDef::new(Manifests::ArtifactType).string_len(255).null())
+                    .col(
+                        ColumnDef::new(Manifests::MediaType)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Manifests::ArtifactType)
+                            .string_len(255)
+                            .null(),
+                    )
                     .col(ColumnDef::new(Manifests::Size).big_integer().not_null())
-                    .col(ColumnDef::new(Manifests::SubjectDigest).string_len(200).null())
+                    .col(
+                        ColumnDef::new(Manifests::SubjectDigest)
+                            .string_len(200)
+                            .null(),
+                    )
                     .col(ColumnDef::new(Manifests::Annotations).text().null())
                     .col(timestamp(Manifests::CreatedAt))
-                    .col(ColumnDef::new(Manifests::PulledAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Manifests::PulledAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Manifests::Table, Manifests::RepositoryId)
@@ -350,8 +413,16 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(ManifestReferences::Table)
                     .col(fk(ManifestReferences::ManifestId))
-                    .col(ColumnDef::new(ManifestReferences::Digest).string_len(200).not_null())
-                    .col(ColumnDef::new(ManifestReferences::Kind).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(ManifestReferences::Digest)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ManifestReferences::Kind)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .primary_key(
                         Index::create()
                             .col(ManifestReferences::ManifestId)
@@ -398,7 +469,12 @@ impl MigrationTrait for Migration {
                             .to(Manifests::Table, Manifests::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .index(Index::create().unique().col(Tags::RepositoryId).col(Tags::Name))
+                    .index(
+                        Index::create()
+                            .unique()
+                            .col(Tags::RepositoryId)
+                            .col(Tags::Name),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -416,9 +492,19 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(UploadSessions::Table)
-                    .col(ColumnDef::new(UploadSessions::Id).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(UploadSessions::Id)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(name_column(backend, UploadSessions::Repository))
-                    .col(ColumnDef::new(UploadSessions::Offset).big_integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(UploadSessions::Offset)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(timestamp(UploadSessions::CreatedAt))
                     .col(timestamp(UploadSessions::UpdatedAt))
                     .to_owned(),

@@ -18,7 +18,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/projects/{project}/members", web::post().to(create))
         .route("/projects/{project}/members/{mid}", web::get().to(get))
         .route("/projects/{project}/members/{mid}", web::put().to(update))
-        .route("/projects/{project}/members/{mid}", web::delete().to(delete));
+        .route(
+            "/projects/{project}/members/{mid}",
+            web::delete().to(delete),
+        );
 }
 
 #[derive(Serialize)]
@@ -107,7 +110,9 @@ async fn create(
                 .await?
         }
         (None, None) => {
-            return Err(ApiError::bad_request("member_user needs user_id or username"));
+            return Err(ApiError::bad_request(
+                "member_user needs user_id or username",
+            ));
         }
     }
     .ok_or_else(|| ApiError::not_found("no such user"))?;
@@ -124,14 +129,15 @@ async fn create(
     .exec(&state.db)
     .await;
     match inserted {
-        Ok(row) => {
-            Ok(HttpResponse::Created()
-                .insert_header((
-                    "Location",
-                    format!("/api/v2.0/projects/{}/members/{}", project.id, row.last_insert_id),
-                ))
-                .finish())
-        }
+        Ok(row) => Ok(HttpResponse::Created()
+            .insert_header((
+                "Location",
+                format!(
+                    "/api/v2.0/projects/{}/members/{}",
+                    project.id, row.last_insert_id
+                ),
+            ))
+            .finish()),
         Err(e) if crate::db::is_unique_violation(&e) => Err(ApiError::conflict(format!(
             "{} is already a member of project {}",
             target.username, project.name
@@ -179,7 +185,10 @@ async fn update(
     let role = role(body.role_id)?;
     let found = member(&state, project.id, mid).await?;
     project_member::Entity::update_many()
-        .col_expr(project_member::Column::RoleId, Expr::value(role.id().unwrap_or_default()))
+        .col_expr(
+            project_member::Column::RoleId,
+            Expr::value(role.id().unwrap_or_default()),
+        )
         .col_expr(project_member::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(project_member::Column::Id.eq(found.id))
         .exec(&state.db)

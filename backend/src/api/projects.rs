@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
-use crate::auth::{Action, ProjectAccess, ProjectRole, Resource, Principal};
+use crate::auth::{Action, Principal, ProjectAccess, ProjectRole, Resource};
 use crate::config::ProjectCreation;
 use crate::db::entities::{manifest, project, project_member, repository, user};
 use crate::error::ApiError;
@@ -62,7 +62,10 @@ pub(crate) async fn authorize(
 ) -> Result<(Principal, project::Model, ProjectAccess), ApiError> {
     let principal = caller(state, req).await?;
     let project = find(state, req, name_or_id).await?;
-    let access = state.rbac.access_to(&state.db, &principal, &project).await?;
+    let access = state
+        .rbac
+        .access_to(&state.db, &principal, &project)
+        .await?;
     if state.rbac.allows(&access, resource, action) {
         return Ok((principal, project, access));
     }
@@ -145,7 +148,10 @@ struct NewProject {
     storage_limit: Option<i64>,
 }
 
-fn parse_public(metadata: Option<&Metadata>, legacy: Option<bool>) -> Result<Option<bool>, ApiError> {
+fn parse_public(
+    metadata: Option<&Metadata>,
+    legacy: Option<bool>,
+) -> Result<Option<bool>, ApiError> {
     match metadata.and_then(|m| m.public.as_deref()) {
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
@@ -162,8 +168,11 @@ async fn create(
     body: web::Json<NewProject>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = signed_in(&state, &req).await?;
-    if state.config.auth.project_creation == ProjectCreation::Adminonly && !principal.is_sysadmin() {
-        return Err(ApiError::forbidden("only system administrators can create projects"));
+    if state.config.auth.project_creation == ProjectCreation::Adminonly && !principal.is_sysadmin()
+    {
+        return Err(ApiError::forbidden(
+            "only system administrators can create projects",
+        ));
     }
     let body = body.into_inner();
     if !names::is_valid_project(&body.project_name) {
@@ -176,7 +185,9 @@ async fn create(
     let public = parse_public(body.metadata.as_ref(), body.public)?.unwrap_or(false);
     let storage_limit = body.storage_limit.unwrap_or(-1);
     if storage_limit < -1 {
-        return Err(ApiError::bad_request("storage_limit must be -1 (unlimited) or a size in bytes"));
+        return Err(ApiError::bad_request(
+            "storage_limit must be -1 (unlimited) or a size in bytes",
+        ));
     }
     let owner_id = principal.user_id().unwrap_or_default();
     let now = Utc::now();
@@ -316,8 +327,7 @@ async fn update(
     path: web::Path<String>,
     body: web::Json<ProjectUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, project, _) =
-        authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
+    let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
     if let Some(public) = parse_public(body.metadata.as_ref(), body.public)? {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public))
@@ -335,8 +345,7 @@ async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, project, _) =
-        authorize(&state, &req, &path, Resource::Project, Action::Delete).await?;
+    let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Delete).await?;
     let txn = state.db.begin().await?;
     let repositories: Vec<i64> = repository::Entity::find()
         .select_only()

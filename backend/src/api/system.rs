@@ -40,10 +40,17 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         .map_err(|e| e.to_string());
     let component = |name, result: Result<(), String>| Component {
         name,
-        status: if result.is_ok() { "healthy" } else { "unhealthy" },
+        status: if result.is_ok() {
+            "healthy"
+        } else {
+            "unhealthy"
+        },
         error: result.err(),
     };
-    let components = vec![component("database", database), component("storage", storage)];
+    let components = vec![
+        component("database", database),
+        component("storage", storage),
+    ];
     let healthy = components.iter().all(|c| c.error.is_none());
     let body = Health {
         status: if healthy { "healthy" } else { "unhealthy" },

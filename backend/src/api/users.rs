@@ -108,7 +108,10 @@ async fn create(
     .await;
     match inserted {
         Ok(row) => Ok(HttpResponse::Created()
-            .insert_header(("Location", format!("/api/v2.0/users/{}", row.last_insert_id)))
+            .insert_header((
+                "Location",
+                format!("/api/v2.0/users/{}", row.last_insert_id),
+            ))
             .finish()),
         Err(e) if crate::db::is_unique_violation(&e) => Err(ApiError::conflict(format!(
             "user {} already exists",
@@ -124,7 +127,9 @@ async fn list(
     paging: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     if !signed_in(&state, &req).await?.is_sysadmin() {
-        return Err(ApiError::forbidden("only system administrators can list users"));
+        return Err(ApiError::forbidden(
+            "only system administrators can list users",
+        ));
     }
     let (offset, limit) = paging.window()?;
     let total = user::Entity::find().count(&state.db).await?;

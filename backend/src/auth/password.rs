@@ -1,7 +1,7 @@
 //! Password hashing with argon2id. Only the PHC string is stored; nothing here is logged.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Hashes a password into a PHC string with a fresh random salt.
 ///
@@ -33,7 +33,10 @@ pub fn check_policy(password: &str) -> Result<(), &'static str> {
         return Err("password must be 8 to 128 characters long");
     }
     let has = |f: fn(char) -> bool| password.chars().any(f);
-    if !(has(|c| c.is_ascii_uppercase()) && has(|c| c.is_ascii_lowercase()) && has(|c| c.is_ascii_digit())) {
+    if !(has(|c| c.is_ascii_uppercase())
+        && has(|c| c.is_ascii_lowercase())
+        && has(|c| c.is_ascii_digit()))
+    {
         return Err("password must contain an upper-case letter, a lower-case letter and a digit");
     }
     Ok(())

@@ -184,14 +184,27 @@ const MATRIX: &[(&str, [&str; 6])] = &[
     ("quota", ["R", "R", "R", "R", "R", ""]),
     (
         "repository",
-        ["C R U D L pull push", "C R U D L pull push", "C R U L pull push", "R L pull", "R L pull", "L pull"],
+        [
+            "C R U D L pull push",
+            "C R U D L pull push",
+            "C R U L pull push",
+            "R L pull",
+            "R L pull",
+            "L pull",
+        ],
     ),
-    ("artifact", ["C R D L", "C R D L", "C R L", "R L", "R L", "R L"]),
+    (
+        "artifact",
+        ["C R D L", "C R D L", "C R L", "R L", "R L", "R L"],
+    ),
     ("artifact-addition", ["R", "R", "R", "R", "R", "R"]),
     ("tag", ["C D L", "C D L", "C L", "L", "L", "L"]),
     ("accessory", ["L", "L", "L", "L", "L", "L"]),
     ("artifact-label", ["C D", "C D", "C D", "", "", ""]),
-    ("tag-retention", ["C R U D L operate", "C R U D L operate", "R L", "", "", ""]),
+    (
+        "tag-retention",
+        ["C R U D L operate", "C R U D L operate", "R L", "", "", ""],
+    ),
     ("immutable-tag", ["C U D L", "C U D L", "", "", "", ""]),
     ("configuration", ["R U", "R", "R", "R", "R", ""]),
     ("robot", ["C R U D L", "R L", "R L", "R L", "", ""]),
@@ -257,7 +270,11 @@ impl Rbac {
         for (resource, cells) in MATRIX {
             for (role, cell) in COLUMNS.iter().zip(cells) {
                 for action in expand(cell) {
-                    policies.push(vec![role.subject(), (*resource).to_owned(), action.to_owned()]);
+                    policies.push(vec![
+                        role.subject(),
+                        (*resource).to_owned(),
+                        action.to_owned(),
+                    ]);
                 }
             }
         }
@@ -271,7 +288,13 @@ impl Rbac {
     /// Whether `role` may perform `action` on `resource`.
     pub fn role_allows(&self, role: ProjectRole, resource: Resource, action: Action) -> bool {
         let key = (role, resource, action);
-        if let Some(&decided) = self.memo.read().ok().and_then(|m| m.get(&key).copied()).as_ref() {
+        if let Some(&decided) = self
+            .memo
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+            .as_ref()
+        {
             return decided;
         }
         let decided = self
@@ -332,7 +355,11 @@ impl Rbac {
                 .filter(project_member::Column::EntityId.eq(user_id))
                 .all(db)
                 .await?;
-            roles.extend(memberships.iter().filter_map(|m| ProjectRole::from_id(m.role_id)));
+            roles.extend(
+                memberships
+                    .iter()
+                    .filter_map(|m| ProjectRole::from_id(m.role_id)),
+            );
         }
         if project.public {
             roles.push(ProjectRole::PublicReader);
@@ -410,9 +437,21 @@ mod tests {
             (PublicReader, [true, false, false]),
         ];
         for (role, [pull, push, delete]) in expect {
-            assert_eq!(rbac.role_allows(role, repo, Action::Pull), pull, "{role:?} pull");
-            assert_eq!(rbac.role_allows(role, repo, Action::Push), push, "{role:?} push");
-            assert_eq!(rbac.role_allows(role, repo, Action::Delete), delete, "{role:?} delete");
+            assert_eq!(
+                rbac.role_allows(role, repo, Action::Pull),
+                pull,
+                "{role:?} pull"
+            );
+            assert_eq!(
+                rbac.role_allows(role, repo, Action::Push),
+                push,
+                "{role:?} push"
+            );
+            assert_eq!(
+                rbac.role_allows(role, repo, Action::Delete),
+                delete,
+                "{role:?} delete"
+            );
         }
         assert!(rbac.role_allows(ProjectAdmin, Resource::Member, Action::Create));
         assert!(!rbac.role_allows(Maintainer, Resource::Member, Action::Create));

@@ -56,10 +56,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// True when a database error means "the database is unreachable right now" rather than a bug or
 /// a constraint, so callers answer 503 and let the client retry.
 pub fn is_unavailable(err: &DbErr) -> bool {
-    matches!(
-        err,
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_)
-    )
+    matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
 }
 
 /// True when a database error is a uniqueness violation (a concurrent insert won the race).

@@ -14,7 +14,10 @@ pub async fn get_or_insert_with(
     name: &str,
     make: impl FnOnce() -> String,
 ) -> Result<String, DbErr> {
-    if let Some(found) = system_property::Entity::find_by_id(name.to_owned()).one(db).await? {
+    if let Some(found) = system_property::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?
+    {
         return Ok(found.value);
     }
     let row = system_property::ActiveModel {

@@ -94,7 +94,10 @@ pub async fn authorize(
             Caller::Token(_) => Err(challenge(state, req, scopes, true)),
             Caller::User(_) => Err(OciError::new(
                 OciErrorCode::Denied,
-                format!("requested access to {name} ({}) is denied", actions.join(",")),
+                format!(
+                    "requested access to {name} ({}) is denied",
+                    actions.join(",")
+                ),
             )),
         }
     }
@@ -111,9 +114,7 @@ pub async fn holds(
     actions: &[&str],
 ) -> Result<bool, OciError> {
     match caller {
-        Caller::Token(claims) => Ok(actions
-            .iter()
-            .all(|a| claims.allows("repository", name, a))),
+        Caller::Token(claims) => Ok(actions.iter().all(|a| claims.allows("repository", name, a))),
         Caller::User(principal) => {
             let granted = state
                 .rbac

@@ -41,7 +41,10 @@ pub async fn get(
     let length = match range {
         Some(r) => {
             response.status(StatusCode::PARTIAL_CONTENT);
-            response.insert_header(("Content-Range", format!("bytes {}-{}/{size}", r.start, r.end)));
+            response.insert_header((
+                "Content-Range",
+                format!("bytes {}-{}/{size}", r.start, r.end),
+            ));
             r.len()
         }
         None => size,

@@ -35,7 +35,10 @@ async fn read_limited(mut body: web::Payload, limit: usize) -> Result<bytes::Byt
     let mut buf = BytesMut::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
-            OciError::new(OciErrorCode::ManifestInvalid, format!("reading the body failed: {e}"))
+            OciError::new(
+                OciErrorCode::ManifestInvalid,
+                format!("reading the body failed: {e}"),
+            )
         })?;
         if buf.len() + chunk.len() > limit {
             return Err(RegistryError::ManifestTooLarge {

@@ -57,7 +57,10 @@ fn paginated<T: Serialize>(
         if let Some(last) = items.last() {
             response.insert_header((
                 "Link",
-                format!("<{path}?n={n}&last={}>; rel=\"next\"", encode_query_value(last)),
+                format!(
+                    "<{path}?n={n}&last={}>; rel=\"next\"",
+                    encode_query_value(last)
+                ),
             ));
         }
     }
@@ -70,7 +73,11 @@ struct TagList {
     tags: Vec<String>,
 }
 
-pub async fn tags(state: &AppState, req: &HttpRequest, name: &str) -> Result<HttpResponse, OciError> {
+pub async fn tags(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+) -> Result<HttpResponse, OciError> {
     auth::authorize(state, req, name, &["pull"]).await?;
     let page = page(req)?;
     let repository = state.registry.repository(name).await?;
@@ -83,10 +90,15 @@ pub async fn tags(state: &AppState, req: &HttpRequest, name: &str) -> Result<Htt
                 .await?
         }
     };
-    Ok(paginated(&format!("/v2/{name}/tags/list"), &page, tags, |tags| TagList {
-        name: name.to_owned(),
+    Ok(paginated(
+        &format!("/v2/{name}/tags/list"),
+        &page,
         tags,
-    }))
+        |tags| TagList {
+            name: name.to_owned(),
+            tags,
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -111,9 +123,12 @@ pub async fn catalog(state: &AppState, req: &HttpRequest) -> Result<HttpResponse
                 .await?
         }
     };
-    Ok(paginated("/v2/_catalog", &page, repositories, |repositories| Catalog {
+    Ok(paginated(
+        "/v2/_catalog",
+        &page,
         repositories,
-    }))
+        |repositories| Catalog { repositories },
+    ))
 }
 
 /// The ids of the projects `principal` may read; `None` means every project.

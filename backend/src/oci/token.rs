@@ -87,7 +87,11 @@ async fn grant<'s>(
     Ok(access)
 }
 
-fn issue(state: &AppState, principal: &Principal, access: Vec<Access>) -> Result<HttpResponse, OciError> {
+fn issue(
+    state: &AppState,
+    principal: &Principal,
+    access: Vec<Access>,
+) -> Result<HttpResponse, OciError> {
     let issued = state
         .tokens
         .issue(principal.name(), access)
@@ -100,7 +104,9 @@ fn issue(state: &AppState, principal: &Principal, access: Vec<Access>) -> Result
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, OciError> {
     let principal = match Credentials::from_request(&req) {
         Ok(Credentials::None) => Principal::Anonymous,
-        Ok(Credentials::Basic { username, password }) => login(&state, &username, &password).await?,
+        Ok(Credentials::Basic { username, password }) => {
+            login(&state, &username, &password).await?
+        }
         Ok(Credentials::Bearer(_)) | Err(_) => return Err(bad_credentials()),
     };
     let query = query(&req);

@@ -17,7 +17,11 @@ fn session_location(name: &str, id: &str) -> String {
 }
 
 /// The headers every answer about a live session carries.
-fn session_headers(mut response: HttpResponseBuilder, name: &str, status: &UploadStatus) -> HttpResponse {
+fn session_headers(
+    mut response: HttpResponseBuilder,
+    name: &str,
+    status: &UploadStatus,
+) -> HttpResponse {
     response
         .insert_header(("Location", session_location(name, &status.id)))
         .insert_header(("Range", upload_range(status.size)))
@@ -36,7 +40,10 @@ fn blob_created(name: &str, digest: &Digest) -> HttpResponse {
 
 fn required_digest(value: Option<&str>) -> Result<Digest, OciError> {
     let value = value.ok_or_else(|| {
-        OciError::new(OciErrorCode::DigestInvalid, "the digest query parameter is required")
+        OciError::new(
+            OciErrorCode::DigestInvalid,
+            "the digest query parameter is required",
+        )
     })?;
     Ok(value.parse().map_err(RegistryError::from)?)
 }
@@ -96,7 +103,10 @@ fn content_range(req: &HttpRequest) -> Result<Option<(u64, u64)>, ()> {
     if !digits(start) || !digits(end) {
         return Err(());
     }
-    let (start, end) = (start.parse::<u64>().map_err(|_| ())?, end.parse::<u64>().map_err(|_| ())?);
+    let (start, end) = (
+        start.parse::<u64>().map_err(|_| ())?,
+        end.parse::<u64>().map_err(|_| ())?,
+    );
     if end < start {
         return Err(());
     }
@@ -149,7 +159,10 @@ pub async fn finish(
     auth::authorize(state, req, name, &["pull", "push"]).await?;
     let query = query(req);
     let digest = required_digest(query_value(&query, "digest"))?;
-    state.registry.finish_upload(name, id, &digest, body).await?;
+    state
+        .registry
+        .finish_upload(name, id, &digest, body)
+        .await?;
     Ok(blob_created(name, &digest))
 }
 

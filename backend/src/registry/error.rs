@@ -41,6 +41,21 @@ pub enum RegistryError {
     ManifestChildUnknown(Digest),
     #[error("manifest of {size} bytes exceeds the limit of {limit} bytes")]
     ManifestTooLarge { size: usize, limit: usize },
+    #[error(
+        "tag {tag} of repository {repository} is immutable: a rule of its project forbids \
+         moving or deleting it"
+    )]
+    TagImmutable { repository: String, tag: String },
+    #[error(
+        "quota exceeded: project {project} uses {used} of its {limit} bytes and this push \
+         needs {needed} more"
+    )]
+    QuotaExceeded {
+        project: String,
+        limit: i64,
+        used: i64,
+        needed: i64,
+    },
     #[error("invalid pagination parameter: {0}")]
     PaginationInvalid(String),
     #[error("storage failed: {0}")]
@@ -82,18 +97,26 @@ impl From<RegistryError> for OciError {
             RegistryError::ManifestBlobUnknown(_) | RegistryError::ManifestChildUnknown(_) => {
                 OciError::new(C::ManifestBlobUnknown, message)
             }
-            RegistryError::ManifestTooLarge { .. } => OciError::new(C::SizeInvalid, message)
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE),
+            RegistryError::ManifestTooLarge { .. } => {
+                OciError::new(C::SizeInvalid, message).with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            RegistryError::TagImmutable { .. } | RegistryError::QuotaExceeded { .. } => {
+                OciError::new(C::Denied, message)
+            }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
             }
-            RegistryError::Storage(StorageError::BlobNotFound(digest)) => {
-                OciError::new(C::BlobUnknown, format!("blob {digest} is missing from storage"))
+            RegistryError::Storage(StorageError::BlobNotFound(digest)) => OciError::new(
+                C::BlobUnknown,
+                format!("blob {digest} is missing from storage"),
+            ),
+            RegistryError::Storage(StorageError::UploadNotFound(id)) => OciError::new(
+                C::BlobUploadUnknown,
+                format!("upload session {id} is not known"),
+            ),
+            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => {
+                OciError::unavailable(e)
             }
-            RegistryError::Storage(StorageError::UploadNotFound(id)) => {
-                OciError::new(C::BlobUploadUnknown, format!("upload session {id} is not known"))
-            }
-            RegistryError::Storage(ref e @ StorageError::Unavailable(_)) => OciError::unavailable(e),
             RegistryError::Storage(
                 ref e @ (StorageError::Io(_) | StorageError::UploadOffsetMismatch { .. }),
             ) => OciError::internal(e),

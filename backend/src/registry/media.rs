@@ -105,9 +105,11 @@ fn descriptor(raw: &RawDescriptor, what: &str) -> Result<Reference, RegistryErro
             "{what} has a negative size"
         )));
     }
-    let foreign = raw.media_type.as_deref().is_some_and(|m| {
-        m.contains(".nondistributable.") || m.contains(".foreign.")
-    }) || raw.urls.as_ref().is_some_and(|u| !u.is_empty());
+    let foreign = raw
+        .media_type
+        .as_deref()
+        .is_some_and(|m| m.contains(".nondistributable.") || m.contains(".foreign."))
+        || raw.urls.as_ref().is_some_and(|u| !u.is_empty());
     Ok(Reference {
         digest,
         size: raw.size as u64,
@@ -120,14 +122,19 @@ fn descriptor(raw: &RawDescriptor, what: &str) -> Result<Reference, RegistryErro
 /// # Errors
 /// [`RegistryError::ManifestInvalid`] for anything that is not a well-formed manifest of a
 /// supported type.
-pub fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<ParsedManifest, RegistryError> {
+pub fn parse_manifest(
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<ParsedManifest, RegistryError> {
     let raw: RawManifest = serde_json::from_slice(body)
         .map_err(|e| RegistryError::ManifestInvalid(format!("not a valid manifest JSON: {e}")))?;
     let declared = raw.media_type.as_deref();
     let media_type = match (declared, content_type.and_then(MediaType::parse)) {
         (Some(declared), header) => {
             let parsed = MediaType::parse(declared).ok_or_else(|| {
-                RegistryError::ManifestInvalid(format!("unsupported manifest media type {declared:?}"))
+                RegistryError::ManifestInvalid(format!(
+                    "unsupported manifest media type {declared:?}"
+                ))
             })?;
             if let Some(header) = header
                 && header != parsed
@@ -181,7 +188,10 @@ pub fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<ParsedM
         for (i, layer) in layers.iter().enumerate() {
             blobs.push(descriptor(layer, &format!("layers[{i}]"))?);
         }
-        artifact_type = raw.artifact_type.clone().or_else(|| config.media_type.clone());
+        artifact_type = raw
+            .artifact_type
+            .clone()
+            .or_else(|| config.media_type.clone());
     }
     Ok(ParsedManifest {
         media_type,
@@ -212,9 +222,11 @@ mod tests {
 
     #[test]
     fn infers_the_type_from_the_content_type_header() {
-        let helm = M1.replace(r#""mediaType":"application/vnd.oci.image.manifest.v1+json","#, "");
-        let parsed =
-            parse_manifest(helm.as_bytes(), Some(MediaType::OCI_MANIFEST)).expect("valid");
+        let helm = M1.replace(
+            r#""mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+            "",
+        );
+        let parsed = parse_manifest(helm.as_bytes(), Some(MediaType::OCI_MANIFEST)).expect("valid");
         assert_eq!(parsed.media_type, MediaType::OciManifest);
     }
 

@@ -29,7 +29,10 @@ async fn absent_blobs_are_reported_absent(store: &dyn BlobStore) {
         store.read(&digest, None).await,
         Err(StorageError::BlobNotFound(_))
     ));
-    store.delete(&digest).await.expect("deleting an absent blob is fine");
+    store
+        .delete(&digest)
+        .await
+        .expect("deleting an absent blob is fine");
 }
 
 async fn put_then_read(store: &dyn BlobStore) {
@@ -49,11 +52,20 @@ async fn upload_in_parts_then_commit(store: &dyn BlobStore) {
     let id = uuid::Uuid::new_v4().to_string();
     store.create_upload(&id).await.expect("create");
     let mut writer = store.append_upload(&id, 0).await.expect("append");
-    writer.write(Bytes::from_static(b"chunk-one-")).await.expect("write");
+    writer
+        .write(Bytes::from_static(b"chunk-one-"))
+        .await
+        .expect("write");
     assert_eq!(writer.finish().await.expect("finish"), 10);
     let mut writer = store.append_upload(&id, 10).await.expect("append again");
-    writer.write(Bytes::from_static(b"chunk-")).await.expect("write");
-    writer.write(Bytes::from_static(b"two")).await.expect("write");
+    writer
+        .write(Bytes::from_static(b"chunk-"))
+        .await
+        .expect("write");
+    writer
+        .write(Bytes::from_static(b"two"))
+        .await
+        .expect("write");
     assert_eq!(writer.finish().await.expect("finish"), 19);
     assert_eq!(store.upload_size(&id).await.expect("size"), 19);
     let so_far = collect(store.read_upload(&id).await.expect("read upload")).await;
@@ -75,7 +87,10 @@ async fn append_at_wrong_offset_is_refused(store: &dyn BlobStore) {
     let id = uuid::Uuid::new_v4().to_string();
     store.create_upload(&id).await.expect("create");
     let mut writer = store.append_upload(&id, 0).await.expect("append");
-    writer.write(Bytes::from_static(b"abc")).await.expect("write");
+    writer
+        .write(Bytes::from_static(b"abc"))
+        .await
+        .expect("write");
     writer.finish().await.expect("finish");
     assert!(matches!(
         store.append_upload(&id, 1).await,
@@ -97,7 +112,10 @@ async fn commit_of_existing_digest_keeps_content(store: &dyn BlobStore) {
     let mut writer = store.append_upload(&id, 0).await.expect("append");
     writer.write(content.clone()).await.expect("write");
     writer.finish().await.expect("finish");
-    store.commit_upload(&id, &digest).await.expect("commit duplicate");
+    store
+        .commit_upload(&id, &digest)
+        .await
+        .expect("commit duplicate");
     assert_eq!(store.get(&digest).await.expect("get"), content);
     assert!(!store.list_uploads().await.expect("list").contains(&id));
     store.delete(&digest).await.expect("delete");
@@ -108,7 +126,10 @@ async fn abort_removes_session(store: &dyn BlobStore) {
     store.create_upload(&id).await.expect("create");
     assert!(store.list_uploads().await.expect("list").contains(&id));
     store.abort_upload(&id).await.expect("abort");
-    store.abort_upload(&id).await.expect("aborting twice is fine");
+    store
+        .abort_upload(&id)
+        .await
+        .expect("aborting twice is fine");
     assert!(!store.list_uploads().await.expect("list").contains(&id));
 }
 
@@ -116,7 +137,14 @@ async fn empty_blob(store: &dyn BlobStore) {
     let id = uuid::Uuid::new_v4().to_string();
     store.create_upload(&id).await.expect("create");
     let digest = Digest::of(Algorithm::Sha256, b"");
-    store.commit_upload(&id, &digest).await.expect("commit empty");
+    store
+        .commit_upload(&id, &digest)
+        .await
+        .expect("commit empty");
     assert_eq!(store.stat(&digest).await.expect("stat"), Some(0));
-    assert!(collect(store.read(&digest, None).await.expect("read")).await.is_empty());
+    assert!(
+        collect(store.read(&digest, None).await.expect("read"))
+            .await
+            .is_empty()
+    );
 }

@@ -54,7 +54,10 @@ impl FsBlobStore {
     }
 }
 
-fn not_found_as<T>(result: io::Result<T>, err: impl FnOnce() -> StorageError) -> Result<T, StorageError> {
+fn not_found_as<T>(
+    result: io::Result<T>,
+    err: impl FnOnce() -> StorageError,
+) -> Result<T, StorageError> {
     result.map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             err()
@@ -74,7 +77,9 @@ async fn blocking<T: Send + 'static>(
 
 /// Moves `from` onto `to` durably: the parent directory of `to` is created and synced.
 fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
-    let parent = to.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    let parent = to
+        .parent()
+        .ok_or_else(|| io::Error::other("blob path has no parent"))?;
     std::fs::create_dir_all(parent)?;
     std::fs::rename(from, to)?;
     std::fs::File::open(parent)?.sync_all()
@@ -122,8 +127,10 @@ impl BlobStore for FsBlobStore {
         let digest = digest.clone();
         blocking(move || {
             let mut content = Vec::new();
-            not_found_as(std::fs::File::open(&path), || StorageError::BlobNotFound(digest))?
-                .read_to_end(&mut content)?;
+            not_found_as(std::fs::File::open(&path), || {
+                StorageError::BlobNotFound(digest)
+            })?
+            .read_to_end(&mut content)?;
             Ok(Bytes::from(content))
         })
         .await
@@ -171,10 +178,9 @@ impl BlobStore for FsBlobStore {
         let path = self.upload_path(id);
         let owned_id = id.to_owned();
         let file = blocking(move || {
-            let file = not_found_as(
-                std::fs::OpenOptions::new().append(true).open(&path),
-                || StorageError::UploadNotFound(owned_id.clone()),
-            )?;
+            let file = not_found_as(std::fs::OpenOptions::new().append(true).open(&path), || {
+                StorageError::UploadNotFound(owned_id.clone())
+            })?;
             let actual = file.metadata()?.len();
             if actual != offset {
                 return Err(StorageError::UploadOffsetMismatch {
@@ -267,7 +273,9 @@ impl FsUploadWriter {
 impl UploadWriter for FsUploadWriter {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         let Some(sender) = &self.sender else {
-            return Err(StorageError::Io(io::Error::other("writer already finished")));
+            return Err(StorageError::Io(io::Error::other(
+                "writer already finished",
+            )));
         };
         if sender.send(chunk).await.is_err() {
             // The writing thread stopped early: its error is the one to report.
@@ -275,9 +283,11 @@ impl UploadWriter for FsUploadWriter {
             let result = (&mut self.task)
                 .await
                 .map_err(|e| StorageError::Io(io::Error::other(e)))?;
-            return Err(StorageError::Io(result.err().unwrap_or_else(|| {
-                io::Error::other("upload writer stopped")
-            })));
+            return Err(StorageError::Io(
+                result
+                    .err()
+                    .unwrap_or_else(|| io::Error::other("upload writer stopped")),
+            ));
         }
         Ok(())
     }

@@ -41,7 +41,11 @@ pub enum StorageError {
     #[error("upload {0} not found in storage")]
     UploadNotFound(String),
     #[error("upload {id} holds {actual} bytes, expected {expected}")]
-    UploadOffsetMismatch { id: String, expected: u64, actual: u64 },
+    UploadOffsetMismatch {
+        id: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("storage I/O failed: {0}")]
     Io(#[from] io::Error),
     #[error("storage backend unavailable: {0}")]
@@ -63,8 +67,11 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Streams a committed blob, or the inclusive `range` of it. The range must lie inside the
     /// blob; callers check it against [`BlobStore::stat`] first.
-    async fn read(&self, digest: &Digest, range: Option<ByteRange>)
-    -> Result<ByteStream, StorageError>;
+    async fn read(
+        &self,
+        digest: &Digest,
+        range: Option<ByteRange>,
+    ) -> Result<ByteStream, StorageError>;
 
     /// Reads a small committed blob (a manifest) whole into memory.
     async fn get(&self, digest: &Digest) -> Result<Bytes, StorageError>;

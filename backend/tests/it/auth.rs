@@ -11,14 +11,24 @@ async fn b18_challenges_name_the_realm_and_the_scope() {
     app.create_project("proj", false).await;
     let res = app.request(Method::GET, "/v2/").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(header(&res, "docker-distribution-api-version"), "registry/2.0");
+    assert_eq!(
+        header(&res, "docker-distribution-api-version"),
+        "registry/2.0"
+    );
     assert_eq!(
         header(&res, "www-authenticate"),
-        format!("Bearer realm=\"{}/service/token\",service=\"berth\"", app.base)
+        format!(
+            "Bearer realm=\"{}/service/token\",service=\"berth\"",
+            app.base
+        )
     );
     assert_eq!(error_code(res).await, "UNAUTHORIZED");
 
-    let res = app.request(Method::GET, "/v2/proj/app/manifests/v1").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/v2/proj/app/manifests/v1")
+        .send()
+        .await
+        .unwrap();
     assert!(header(&res, "www-authenticate").ends_with(",scope=\"repository:proj/app:pull\""));
 
     // Behind a proxy, the forwarded scheme and host make the realm.
@@ -29,19 +39,33 @@ async fn b18_challenges_name_the_realm_and_the_scope() {
         .send()
         .await
         .unwrap();
-    assert!(header(&res, "www-authenticate").starts_with("Bearer realm=\"https://registry.example.test/service/token\""));
+    assert!(
+        header(&res, "www-authenticate")
+            .starts_with("Bearer realm=\"https://registry.example.test/service/token\"")
+    );
 
     // A configured external URL wins over any Host header.
-    let app = TestApp::start_with(|c| c.server.external_url = Some("https://registry.example.test".into())).await;
+    let app = TestApp::start_with(|c| {
+        c.server.external_url = Some("https://registry.example.test".into())
+    })
+    .await;
     let res = app
         .request(Method::GET, "/v2/")
         .header("Host", "internal-core:8080")
         .send()
         .await
         .unwrap();
-    assert!(header(&res, "www-authenticate").starts_with("Bearer realm=\"https://registry.example.test/service/token\""));
+    assert!(
+        header(&res, "www-authenticate")
+            .starts_with("Bearer realm=\"https://registry.example.test/service/token\"")
+    );
     app.create_project("proj", false).await;
-    let token = app.token_string(Some(("admin", ADMIN_PASSWORD)), &["repository:proj/app:pull"]).await;
+    let token = app
+        .token_string(
+            Some(("admin", ADMIN_PASSWORD)),
+            &["repository:proj/app:pull"],
+        )
+        .await;
     let res = app
         .request(Method::POST, "/v2/proj/app/blobs/uploads/")
         .bearer_auth(&token)
@@ -54,7 +78,11 @@ async fn b18_challenges_name_the_realm_and_the_scope() {
         "Bearer realm=\"https://registry.example.test/service/token\",service=\"berth\",\
          scope=\"repository:proj/app:pull,push\",error=\"insufficient_scope\""
     );
-    let res = app.request(Method::GET, "/service/token").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/service/token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -72,25 +100,48 @@ async fn b16_several_scopes_in_one_token() {
     let scopes = ["repository:projb/x:pull,push", "repository:proja/src:pull"];
     let token = app.token_string(Some(("u1", USER_PASSWORD)), &scopes).await;
     let access = access_claim(&token);
-    assert!(access.as_array().unwrap().contains(&json!({"type":"repository","name":"projb/x","actions":["pull","push"]})));
-    assert!(access.as_array().unwrap().contains(&json!({"type":"repository","name":"proja/src","actions":["pull"]})));
+    assert!(
+        access
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type":"repository","name":"projb/x","actions":["pull","push"]}))
+    );
+    assert!(
+        access
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type":"repository","name":"proja/src","actions":["pull"]}))
+    );
     let res = app
-        .request(Method::POST, &format!("/v2/projb/x/blobs/uploads/?mount={d}&from=proja/src"))
+        .request(
+            Method::POST,
+            &format!("/v2/projb/x/blobs/uploads/?mount={d}&from=proja/src"),
+        )
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
 
-    let joined = app.token_string(Some(("u1", USER_PASSWORD)), &[&scopes.join(" ")]).await;
+    let joined = app
+        .token_string(Some(("u1", USER_PASSWORD)), &[&scopes.join(" ")])
+        .await;
     assert_eq!(access_claim(&joined), access);
 
     let union = app
-        .token_string(Some(("u1", USER_PASSWORD)), &["repository:projb/x:pull", "repository:projb/x:pull,push"])
+        .token_string(
+            Some(("u1", USER_PASSWORD)),
+            &["repository:projb/x:pull", "repository:projb/x:pull,push"],
+        )
         .await;
-    assert_eq!(access_claim(&union), json!([{"type":"repository","name":"projb/x","actions":["pull","push"]}]));
+    assert_eq!(
+        access_claim(&union),
+        json!([{"type":"repository","name":"projb/x","actions":["pull","push"]}])
+    );
 
-    let denied = app.token_string(Some(("u1", USER_PASSWORD)), &["repository:projc/y:push"]).await;
+    let denied = app
+        .token_string(Some(("u1", USER_PASSWORD)), &["repository:projc/y:push"])
+        .await;
     assert_eq!(access_claim(&denied), json!([]));
     let res = app
         .request(Method::POST, "/v2/projc/y/blobs/uploads/")
@@ -127,19 +178,33 @@ async fn b19_anonymous_pull_of_public_projects_only() {
     let d = app.push_m1("pub/app", "v1").await;
     app.push_m1("priv/app", "v1").await;
 
-    let res = app.request(Method::GET, "/v2/pub/app/manifests/v1").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/v2/pub/app/manifests/v1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(header(&res, "www-authenticate").contains("scope=\"repository:pub/app:pull\""));
 
-    let token = app.token_string(None, &["repository:pub/app:pull,push"]).await;
-    assert_eq!(access_claim(&token), json!([{"type":"repository","name":"pub/app","actions":["pull"]}]));
+    let token = app
+        .token_string(None, &["repository:pub/app:pull,push"])
+        .await;
+    assert_eq!(
+        access_claim(&token),
+        json!([{"type":"repository","name":"pub/app","actions":["pull"]}])
+    );
     for path in [
         "/v2/pub/app/manifests/v1".to_owned(),
         format!("/v2/pub/app/blobs/{}", digest(L1)),
         "/v2/pub/app/tags/list".to_owned(),
         format!("/v2/pub/app/referrers/{d}"),
     ] {
-        let res = app.request(Method::GET, &path).bearer_auth(&token).send().await.unwrap();
+        let res = app
+            .request(Method::GET, &path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
     let res = app
@@ -153,11 +218,18 @@ async fn b19_anonymous_pull_of_public_projects_only() {
 
     let token = app.token_string(None, &["repository:priv/app:pull"]).await;
     assert_eq!(access_claim(&token), json!([]));
-    let res = app.request(Method::GET, "/v2/priv/app/manifests/v1").bearer_auth(&token).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/v2/priv/app/manifests/v1")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     app.create_user("u1").await;
-    let res = app.token(Some(("u1", "Wrong12345")), &["repository:pub/app:pull"]).await;
+    let res = app
+        .token(Some(("u1", "Wrong12345")), &["repository:pub/app:pull"])
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(res).await, "UNAUTHORIZED");
 
@@ -173,10 +245,20 @@ async fn b19_anonymous_pull_of_public_projects_only() {
     assert_eq!(access_claim(&token), json!([]));
 
     // Signing keys survive a restart: tokens issued before still verify.
-    let admin_token = app.token_string(Some(("admin", ADMIN_PASSWORD)), &["repository:pub/app:pull"]).await;
+    let admin_token = app
+        .token_string(
+            Some(("admin", ADMIN_PASSWORD)),
+            &["repository:pub/app:pull"],
+        )
+        .await;
     let dir = app.stop().await;
     let app = TestApp::start_in(dir, |_| {}).await;
-    let res = app.request(Method::GET, "/v2/pub/app/manifests/v1").bearer_auth(&admin_token).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/v2/pub/app/manifests/v1")
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -194,20 +276,48 @@ async fn basic_credentials_are_checked_against_roles() {
         let req = app.as_user(user, method, path);
         async move { req.send().await.unwrap().status() }
     };
-    assert_eq!(status("guest", Method::GET, "/v2/proj/app/manifests/v1").await, StatusCode::OK);
-    assert_eq!(status("guest", Method::POST, "/v2/proj/app/blobs/uploads/").await, StatusCode::FORBIDDEN);
-    assert_eq!(status("dev", Method::POST, "/v2/proj/app/blobs/uploads/").await, StatusCode::ACCEPTED);
-    assert_eq!(status("dev", Method::DELETE, "/v2/proj/app/manifests/v1").await, StatusCode::FORBIDDEN);
-    assert_eq!(status("stranger", Method::GET, "/v2/proj/app/manifests/v1").await, StatusCode::FORBIDDEN);
-    let res = app.request(Method::GET, "/v2/").basic_auth("dev", Some("Wrong12345")).send().await.unwrap();
+    assert_eq!(
+        status("guest", Method::GET, "/v2/proj/app/manifests/v1").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status("guest", Method::POST, "/v2/proj/app/blobs/uploads/").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status("dev", Method::POST, "/v2/proj/app/blobs/uploads/").await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        status("dev", Method::DELETE, "/v2/proj/app/manifests/v1").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status("stranger", Method::GET, "/v2/proj/app/manifests/v1").await,
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .request(Method::GET, "/v2/")
+        .basic_auth("dev", Some("Wrong12345"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(status("dev", Method::GET, "/v2/").await, StatusCode::OK);
 
     // The catalog lists only what the caller may read.
-    let res = app.as_user("stranger", Method::GET, "/v2/_catalog").send().await.unwrap();
+    let res = app
+        .as_user("stranger", Method::GET, "/v2/_catalog")
+        .send()
+        .await
+        .unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["repositories"], json!([]));
-    let res = app.as_user("guest", Method::GET, "/v2/_catalog").send().await.unwrap();
+    let res = app
+        .as_user("guest", Method::GET, "/v2/_catalog")
+        .send()
+        .await
+        .unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["repositories"], json!(["proj/app"]));
 }
@@ -215,9 +325,18 @@ async fn basic_credentials_are_checked_against_roles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::start().await;
-    let res = app.request(Method::GET, "/v2/").header("X-Request-Id", "trace-me-42").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/v2/")
+        .header("X-Request-Id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "x-request-id"), "trace-me-42");
-    let res = app.request(Method::GET, "/api/v2.0/nothing").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v2.0/nothing")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(!header(&res, "x-request-id").is_empty());
     assert_eq!(error_code(res).await, "NOT_FOUND");

@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::support::*;
 
 const C2: &[u8] = b"chunk-one-chunk-two";
-const EMPTY_DIGEST: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const EMPTY_DIGEST: &str =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 async fn app_with_project() -> TestApp {
     let app = TestApp::start().await;
@@ -63,7 +64,11 @@ async fn b01_chunked_upload_range_arithmetic() {
     header(&res, "location");
     assert_eq!(error_code(res).await, "BLOB_UPLOAD_INVALID");
     let res = app.admin(Method::GET, &loc).send().await.unwrap();
-    assert_eq!(header(&res, "range"), "0-9", "offset unchanged after a refused chunk");
+    assert_eq!(
+        header(&res, "range"),
+        "0-9",
+        "offset unchanged after a refused chunk"
+    );
 
     let res = patch(loc.clone(), "10-18", b"chunk-two").await.unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
@@ -178,7 +183,10 @@ async fn b02_streamed_patch_without_range_or_length() {
     assert_eq!(header(&res, "range"), "0-18");
     let loc = header(&res, "location");
     let res = app
-        .admin(Method::PUT, &with_query(&loc, &format!("digest={}", digest(C2))))
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(C2))),
+        )
         .send()
         .await
         .unwrap();
@@ -192,7 +200,10 @@ async fn b02_streamed_patch_without_range_or_length() {
         .unwrap();
     let loc = header(&res, "location");
     let res = app
-        .admin(Method::PUT, &with_query(&loc, &format!("digest={}", digest(CFG))))
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(CFG))),
+        )
         .body(stream_body(vec![b"{", b"}"]))
         .send()
         .await
@@ -221,7 +232,10 @@ async fn b03_status_codes_of_each_step() {
     let res = app.admin(Method::GET, &loc).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = app
-        .admin(Method::PUT, &with_query(&loc, &format!("digest={}", digest(C2))))
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(C2))),
+        )
         .body("chunk-two")
         .send()
         .await
@@ -232,14 +246,20 @@ async fn b03_status_codes_of_each_step() {
     // Single-request upload.
     let d = digest(L1);
     let res = app
-        .admin(Method::POST, &format!("/v2/proj/codes/blobs/uploads/?digest={d}"))
+        .admin(
+            Method::POST,
+            &format!("/v2/proj/codes/blobs/uploads/?digest={d}"),
+        )
         .header("Content-Type", "application/octet-stream")
         .body(L1)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(header(&res, "location"), format!("/v2/proj/codes/blobs/{d}"));
+    assert_eq!(
+        header(&res, "location"),
+        format!("/v2/proj/codes/blobs/{d}")
+    );
 
     app.upload("proj/codes", CFG).await;
     for _ in 0..2 {
@@ -250,8 +270,15 @@ async fn b03_status_codes_of_each_step() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED, "manifest PUT is 201, also when repeated");
-        assert_eq!(header(&res, "docker-content-digest"), digest(m1().as_bytes()));
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "manifest PUT is 201, also when repeated"
+        );
+        assert_eq!(
+            header(&res, "docker-content-digest"),
+            digest(m1().as_bytes())
+        );
         header(&res, "location");
     }
 }
@@ -261,7 +288,10 @@ async fn b05_mount_answers_201_only_when_mounted() {
     let app = app_with_project().await;
     let d = app.upload("proj/src", L1).await;
     let res = app
-        .admin(Method::POST, &format!("/v2/proj/dst/blobs/uploads/?mount={d}&from=proj/src"))
+        .admin(
+            Method::POST,
+            &format!("/v2/proj/dst/blobs/uploads/?mount={d}&from=proj/src"),
+        )
         .send()
         .await
         .unwrap();
@@ -277,7 +307,10 @@ async fn b05_mount_answers_201_only_when_mounted() {
 
     let never = format!("sha256:{}", "ab".repeat(32));
     let res = app
-        .admin(Method::POST, &format!("/v2/proj/dst2/blobs/uploads/?mount={never}&from=proj/src"))
+        .admin(
+            Method::POST,
+            &format!("/v2/proj/dst2/blobs/uploads/?mount={never}&from=proj/src"),
+        )
         .send()
         .await
         .unwrap();
@@ -293,7 +326,9 @@ async fn b05_mount_answers_201_only_when_mounted() {
     // A manifest naming a blob that was never really mounted is refused.
     app.upload("proj/dst2", CFG).await;
     let manifest = manifest_with(
-        &format!(",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{never}\",\"size\":3}}]"),
+        &format!(
+            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{never}\",\"size\":3}}]"
+        ),
         "application/vnd.oci.image.config.v1+json",
         "",
     );
@@ -312,11 +347,19 @@ async fn b05_mount_answers_201_only_when_mounted() {
     app.create_project("other", false).await;
     app.add_member("other", "u1", 2).await;
     let res = app
-        .as_user("u1", Method::POST, &format!("/v2/other/app/blobs/uploads/?mount={d}&from=proj/src"))
+        .as_user(
+            "u1",
+            Method::POST,
+            &format!("/v2/other/app/blobs/uploads/?mount={d}&from=proj/src"),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED, "no mount without pull on the source");
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "no mount without pull on the source"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,7 +380,10 @@ async fn b07_head_carries_the_get_headers() {
             assert_eq!(header(&res, "content-type"), OCI_MANIFEST);
             assert_eq!(header(&res, "content-length"), "393");
             assert_eq!(header(&res, "docker-content-digest"), d);
-            assert_eq!(header(&res, "docker-distribution-api-version"), "registry/2.0");
+            assert_eq!(
+                header(&res, "docker-distribution-api-version"),
+                "registry/2.0"
+            );
             let body = res.bytes().await.unwrap();
             if head {
                 assert!(body.is_empty());
@@ -350,13 +396,23 @@ async fn b07_head_carries_the_get_headers() {
     let index = format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_INDEX}\",\"manifests\":[{{\"mediaType\":\"{OCI_MANIFEST}\",\"digest\":\"{d}\",\"size\":393}}]}}"
     );
-    let di = app.put_manifest("proj/app", "list", OCI_INDEX, index.clone().into_bytes()).await;
-    let res = app.admin(Method::HEAD, "/v2/proj/app/manifests/list").send().await.unwrap();
+    let di = app
+        .put_manifest("proj/app", "list", OCI_INDEX, index.clone().into_bytes())
+        .await;
+    let res = app
+        .admin(Method::HEAD, "/v2/proj/app/manifests/list")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "content-type"), OCI_INDEX);
     assert_eq!(header(&res, "content-length"), index.len().to_string());
     assert_eq!(header(&res, "docker-content-digest"), di);
 
-    let res = app.admin(Method::HEAD, "/v2/proj/app/manifests/nope").send().await.unwrap();
+    let res = app
+        .admin(Method::HEAD, "/v2/proj/app/manifests/nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.bytes().await.unwrap().is_empty());
 }
@@ -366,19 +422,58 @@ async fn b10_error_codes_for_absent_content() {
     let app = app_with_project().await;
     let d = app.push_m1("proj/err", "v1").await;
     let listed = [
-        "BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
-        "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
-        "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS",
+        "BLOB_UNKNOWN",
+        "BLOB_UPLOAD_INVALID",
+        "BLOB_UPLOAD_UNKNOWN",
+        "DIGEST_INVALID",
+        "MANIFEST_BLOB_UNKNOWN",
+        "MANIFEST_INVALID",
+        "MANIFEST_UNKNOWN",
+        "NAME_INVALID",
+        "NAME_UNKNOWN",
+        "SIZE_INVALID",
+        "UNAUTHORIZED",
+        "DENIED",
+        "UNSUPPORTED",
+        "TOOMANYREQUESTS",
     ];
     let sig_tag = format!("{}.sig", d.replace(':', "-"));
     let cases: Vec<(String, StatusCode, &[&str])> = vec![
-        ("/v2/proj/err/manifests/does-not-exist".into(), StatusCode::NOT_FOUND, &["MANIFEST_UNKNOWN"]),
-        (format!("/v2/proj/err/manifests/{sig_tag}"), StatusCode::NOT_FOUND, &["MANIFEST_UNKNOWN"]),
-        (format!("/v2/proj/err/blobs/sha256:{}", "0".repeat(64)), StatusCode::NOT_FOUND, &["BLOB_UNKNOWN"]),
-        ("/v2/proj/nothere/manifests/v1".into(), StatusCode::NOT_FOUND, &["NAME_UNKNOWN", "MANIFEST_UNKNOWN"]),
-        ("/v2/proj/err/manifests/.bad..tag".into(), StatusCode::BAD_REQUEST, &["MANIFEST_INVALID"]),
-        ("/v2/proj/err/manifests/sha256:xyz".into(), StatusCode::BAD_REQUEST, &["DIGEST_INVALID"]),
-        (format!("/v2/proj/err/blobs/uploads/{}", uuid::Uuid::new_v4()), StatusCode::NOT_FOUND, &["BLOB_UPLOAD_UNKNOWN"]),
+        (
+            "/v2/proj/err/manifests/does-not-exist".into(),
+            StatusCode::NOT_FOUND,
+            &["MANIFEST_UNKNOWN"],
+        ),
+        (
+            format!("/v2/proj/err/manifests/{sig_tag}"),
+            StatusCode::NOT_FOUND,
+            &["MANIFEST_UNKNOWN"],
+        ),
+        (
+            format!("/v2/proj/err/blobs/sha256:{}", "0".repeat(64)),
+            StatusCode::NOT_FOUND,
+            &["BLOB_UNKNOWN"],
+        ),
+        (
+            "/v2/proj/nothere/manifests/v1".into(),
+            StatusCode::NOT_FOUND,
+            &["NAME_UNKNOWN", "MANIFEST_UNKNOWN"],
+        ),
+        (
+            "/v2/proj/err/manifests/.bad..tag".into(),
+            StatusCode::BAD_REQUEST,
+            &["MANIFEST_INVALID"],
+        ),
+        (
+            "/v2/proj/err/manifests/sha256:xyz".into(),
+            StatusCode::BAD_REQUEST,
+            &["DIGEST_INVALID"],
+        ),
+        (
+            format!("/v2/proj/err/blobs/uploads/{}", uuid::Uuid::new_v4()),
+            StatusCode::NOT_FOUND,
+            &["BLOB_UPLOAD_UNKNOWN"],
+        ),
     ];
     for (path, status, codes) in cases {
         let res = app.admin(Method::GET, &path).send().await.unwrap();
@@ -408,7 +503,9 @@ async fn b11_referrers_carry_artifact_type_and_annotations() {
     )
     .replacen(
         &format!("\"mediaType\":\"{OCI_MANIFEST}\","),
-        &format!("\"mediaType\":\"{OCI_MANIFEST}\",\"artifactType\":\"application/vnd.example.sbom.v1\","),
+        &format!(
+            "\"mediaType\":\"{OCI_MANIFEST}\",\"artifactType\":\"application/vnd.example.sbom.v1\","
+        ),
         1,
     );
     let a2 = manifest_with(
@@ -438,17 +535,31 @@ async fn b11_referrers_carry_artifact_type_and_annotations() {
     let index: Value = res.json().await.unwrap();
     let manifests = index["manifests"].as_array().unwrap();
     assert_eq!(manifests.len(), 2);
-    let find = |d: String| manifests.iter().find(|m| m["digest"] == d.as_str()).unwrap().clone();
+    let find = |d: String| {
+        manifests
+            .iter()
+            .find(|m| m["digest"] == d.as_str())
+            .unwrap()
+            .clone()
+    };
     let e1 = find(digest(a1.as_bytes()));
     assert_eq!(e1["artifactType"], "application/vnd.example.sbom.v1");
     assert_eq!(e1["annotations"]["org.example.kind"], "sbom");
     assert_eq!(e1["size"], a1.len());
     let e2 = find(digest(a2.as_bytes()));
-    assert_eq!(e2["artifactType"], "application/vnd.example.sig.config.v1+json");
+    assert_eq!(
+        e2["artifactType"],
+        "application/vnd.example.sig.config.v1+json"
+    );
     assert_eq!(e2["annotations"]["org.example.kind"], "sig");
 
     let res = app
-        .admin(Method::GET, &format!("/v2/proj/app/referrers/{subject}?artifactType=application/vnd.example.sbom.v1"))
+        .admin(
+            Method::GET,
+            &format!(
+                "/v2/proj/app/referrers/{subject}?artifactType=application/vnd.example.sbom.v1"
+            ),
+        )
         .send()
         .await
         .unwrap();
@@ -462,12 +573,22 @@ async fn b14_tag_pagination_follows_link() {
     let app = app_with_project().await;
     app.push_m1("proj/pg", "latest").await;
     for tag in ["v1", "v10", "v2", "v9"] {
-        app.put_manifest("proj/pg", tag, OCI_MANIFEST, m1().into_bytes()).await;
+        app.put_manifest("proj/pg", tag, OCI_MANIFEST, m1().into_bytes())
+            .await;
     }
     let tags = |body: Value| -> Vec<String> {
-        body["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect()
+        body["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
     };
-    let res = app.admin(Method::GET, "/v2/proj/pg/tags/list").send().await.unwrap();
+    let res = app
+        .admin(Method::GET, "/v2/proj/pg/tags/list")
+        .send()
+        .await
+        .unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["name"], "proj/pg");
     assert_eq!(tags(body), ["latest", "v1", "v10", "v2", "v9"]);
@@ -476,12 +597,20 @@ async fn b14_tag_pagination_follows_link() {
     app.create_user("reader").await;
     app.add_member("proj", "reader", 3).await;
     let token = app
-        .token_string(Some(("reader", USER_PASSWORD)), &["repository:proj/pg:pull"])
+        .token_string(
+            Some(("reader", USER_PASSWORD)),
+            &["repository:proj/pg:pull"],
+        )
         .await;
     let mut next = Some("/v2/proj/pg/tags/list?n=2".to_owned());
     let mut pages = Vec::new();
     while let Some(path) = next {
-        let res = app.request(Method::GET, &path).bearer_auth(&token).send().await.unwrap();
+        let res = app
+            .request(Method::GET, &path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         next = res.headers().get("link").map(|l| {
             let l = l.to_str().unwrap();
@@ -490,11 +619,23 @@ async fn b14_tag_pagination_follows_link() {
         });
         pages.push(tags(res.json().await.unwrap()));
     }
-    assert_eq!(pages, vec![vec!["latest", "v1"], vec!["v10", "v2"], vec!["v9"]]);
+    assert_eq!(
+        pages,
+        vec![vec!["latest", "v1"], vec!["v10", "v2"], vec!["v9"]]
+    );
 
-    let get = |q: &'static str| app.admin(Method::GET, &format!("/v2/proj/pg/tags/list?{q}")).send();
-    assert_eq!(tags(get("n=2&last=v15").await.unwrap().json().await.unwrap()), ["v2", "v9"]);
-    assert_eq!(tags(get("last=v2").await.unwrap().json().await.unwrap()), ["v9"]);
+    let get = |q: &'static str| {
+        app.admin(Method::GET, &format!("/v2/proj/pg/tags/list?{q}"))
+            .send()
+    };
+    assert_eq!(
+        tags(get("n=2&last=v15").await.unwrap().json().await.unwrap()),
+        ["v2", "v9"]
+    );
+    assert_eq!(
+        tags(get("last=v2").await.unwrap().json().await.unwrap()),
+        ["v9"]
+    );
     let res = get("n=0").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(tags(res.json().await.unwrap()).is_empty());
@@ -505,10 +646,17 @@ async fn b14_tag_pagination_follows_link() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b21_zero_byte_blob_and_empty_config() {
     let app = app_with_project().await;
-    let res = app.admin(Method::POST, "/v2/proj/empty/blobs/uploads/").send().await.unwrap();
+    let res = app
+        .admin(Method::POST, "/v2/proj/empty/blobs/uploads/")
+        .send()
+        .await
+        .unwrap();
     let loc = header(&res, "location");
     let res = app
-        .admin(Method::PUT, &with_query(&loc, &format!("digest={EMPTY_DIGEST}")))
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={EMPTY_DIGEST}")),
+        )
         .header("Content-Length", "0")
         .send()
         .await
@@ -516,31 +664,68 @@ async fn b21_zero_byte_blob_and_empty_config() {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(header(&res, "docker-content-digest"), EMPTY_DIGEST);
     let res = app
-        .admin(Method::POST, &format!("/v2/proj/empty/blobs/uploads/?digest={EMPTY_DIGEST}"))
+        .admin(
+            Method::POST,
+            &format!("/v2/proj/empty/blobs/uploads/?digest={EMPTY_DIGEST}"),
+        )
         .header("Content-Length", "0")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app.admin(Method::HEAD, &format!("/v2/proj/empty/blobs/{EMPTY_DIGEST}")).send().await.unwrap();
+    let res = app
+        .admin(
+            Method::HEAD,
+            &format!("/v2/proj/empty/blobs/{EMPTY_DIGEST}"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "content-length"), "0");
-    let res = app.admin(Method::GET, &format!("/v2/proj/empty/blobs/{EMPTY_DIGEST}")).send().await.unwrap();
+    let res = app
+        .admin(Method::GET, &format!("/v2/proj/empty/blobs/{EMPTY_DIGEST}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().is_empty());
 
     app.upload("proj/empty", L1).await;
     let manifest = m1()
-        .replace("application/vnd.oci.image.config.v1+json", "application/vnd.cncf.openpolicyagent.config.v1+json")
-        .replace(&format!("\"digest\":\"{}\",\"size\":2", digest(CFG)), &format!("\"digest\":\"{EMPTY_DIGEST}\",\"size\":0"));
-    app.put_manifest("proj/empty", "v1", OCI_MANIFEST, manifest.clone().into_bytes()).await;
-    let res = app.admin(Method::GET, "/v2/proj/empty/manifests/v1").send().await.unwrap();
+        .replace(
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.cncf.openpolicyagent.config.v1+json",
+        )
+        .replace(
+            &format!("\"digest\":\"{}\",\"size\":2", digest(CFG)),
+            &format!("\"digest\":\"{EMPTY_DIGEST}\",\"size\":0"),
+        );
+    app.put_manifest(
+        "proj/empty",
+        "v1",
+        OCI_MANIFEST,
+        manifest.clone().into_bytes(),
+    )
+    .await;
+    let res = app
+        .admin(Method::GET, "/v2/proj/empty/manifests/v1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.bytes().await.unwrap().as_ref(), manifest.as_bytes());
 
-    let res = app.admin(Method::POST, "/v2/proj/empty/blobs/uploads/").send().await.unwrap();
+    let res = app
+        .admin(Method::POST, "/v2/proj/empty/blobs/uploads/")
+        .send()
+        .await
+        .unwrap();
     let loc = header(&res, "location");
     let res = app
-        .admin(Method::PUT, &with_query(&loc, &format!("digest={EMPTY_DIGEST}")))
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={EMPTY_DIGEST}")),
+        )
         .body("not empty")
         .send()
         .await
@@ -553,27 +738,74 @@ async fn b21_zero_byte_blob_and_empty_config() {
 async fn b22_delete_by_tag_and_by_digest() {
     let app = app_with_project().await;
     let d = app.push_m1("proj/del", "t1").await;
-    app.put_manifest("proj/del", "t2", OCI_MANIFEST, m1().into_bytes()).await;
+    app.put_manifest("proj/del", "t2", OCI_MANIFEST, m1().into_bytes())
+        .await;
     let status = |m: Method, p: String| {
         let req = app.admin(m, &p);
         async move { req.send().await.unwrap().status() }
     };
-    assert_eq!(status(Method::DELETE, "/v2/proj/del/manifests/t1".into()).await, StatusCode::ACCEPTED);
-    assert_eq!(status(Method::GET, "/v2/proj/del/manifests/t1".into()).await, StatusCode::NOT_FOUND);
-    assert_eq!(status(Method::GET, "/v2/proj/del/manifests/t2".into()).await, StatusCode::OK);
-    assert_eq!(status(Method::GET, format!("/v2/proj/del/manifests/{d}")).await, StatusCode::OK);
-    let body: Value = app.admin(Method::GET, "/v2/proj/del/tags/list").send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        status(Method::DELETE, "/v2/proj/del/manifests/t1".into()).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        status(Method::GET, "/v2/proj/del/manifests/t1".into()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(Method::GET, "/v2/proj/del/manifests/t2".into()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(Method::GET, format!("/v2/proj/del/manifests/{d}")).await,
+        StatusCode::OK
+    );
+    let body: Value = app
+        .admin(Method::GET, "/v2/proj/del/tags/list")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["tags"], serde_json::json!(["t2"]));
 
-    assert_eq!(status(Method::DELETE, format!("/v2/proj/del/manifests/{d}")).await, StatusCode::ACCEPTED);
-    assert_eq!(status(Method::GET, format!("/v2/proj/del/manifests/{d}")).await, StatusCode::NOT_FOUND);
-    assert_eq!(status(Method::GET, "/v2/proj/del/manifests/t2".into()).await, StatusCode::NOT_FOUND);
-    let body: Value = app.admin(Method::GET, "/v2/proj/del/tags/list").send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        status(Method::DELETE, format!("/v2/proj/del/manifests/{d}")).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        status(Method::GET, format!("/v2/proj/del/manifests/{d}")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(Method::GET, "/v2/proj/del/manifests/t2".into()).await,
+        StatusCode::NOT_FOUND
+    );
+    let body: Value = app
+        .admin(Method::GET, "/v2/proj/del/tags/list")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["tags"], serde_json::json!([]));
-    let res = app.admin(Method::DELETE, &format!("/v2/proj/del/manifests/{d}")).send().await.unwrap();
+    let res = app
+        .admin(Method::DELETE, &format!("/v2/proj/del/manifests/{d}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(res).await, "MANIFEST_UNKNOWN");
-    let res = app.admin(Method::DELETE, &format!("/v2/proj/del/manifests/{}", digest(CFG))).send().await.unwrap();
+    let res = app
+        .admin(
+            Method::DELETE,
+            &format!("/v2/proj/del/manifests/{}", digest(CFG)),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(res).await, "MANIFEST_UNKNOWN");
 
@@ -582,13 +814,27 @@ async fn b22_delete_by_tag_and_by_digest() {
     let index = format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_INDEX}\",\"manifests\":[{{\"mediaType\":\"{OCI_MANIFEST}\",\"digest\":\"{d}\",\"size\":393}}]}}"
     );
-    app.put_manifest("proj/del", "sha256-abc.sig", OCI_INDEX, index.into_bytes()).await;
-    assert_eq!(status(Method::DELETE, "/v2/proj/del/manifests/sha256-abc.sig".into()).await, StatusCode::ACCEPTED);
+    app.put_manifest("proj/del", "sha256-abc.sig", OCI_INDEX, index.into_bytes())
+        .await;
+    assert_eq!(
+        status(
+            Method::DELETE,
+            "/v2/proj/del/manifests/sha256-abc.sig".into()
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
     app.put_manifest("proj/del", "list", OCI_INDEX, format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_INDEX}\",\"manifests\":[{{\"mediaType\":\"{OCI_MANIFEST}\",\"digest\":\"{d}\",\"size\":393}}]}}"
     ).into_bytes()).await;
-    assert_eq!(status(Method::DELETE, format!("/v2/proj/del/manifests/{d}")).await, StatusCode::ACCEPTED);
-    assert_eq!(status(Method::GET, "/v2/proj/del/manifests/list".into()).await, StatusCode::OK);
+    assert_eq!(
+        status(Method::DELETE, format!("/v2/proj/del/manifests/{d}")).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        status(Method::GET, "/v2/proj/del/manifests/list".into()).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -605,14 +851,33 @@ async fn b25_helm_chart_push_by_digest_then_tag() {
         chart.len()
     );
     let dm = digest(manifest.as_bytes());
-    let res = app.admin(Method::HEAD, &format!("/v2/{repo}/manifests/{dm}")).send().await.unwrap();
+    let res = app
+        .admin(Method::HEAD, &format!("/v2/{repo}/manifests/{dm}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.put_manifest(repo, &dm, OCI_MANIFEST, manifest.clone().into_bytes()).await, dm);
-    let res = app.admin(Method::GET, &format!("/v2/{repo}/manifests/{dm}")).send().await.unwrap();
+    assert_eq!(
+        app.put_manifest(repo, &dm, OCI_MANIFEST, manifest.clone().into_bytes())
+            .await,
+        dm
+    );
+    let res = app
+        .admin(Method::GET, &format!("/v2/{repo}/manifests/{dm}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().as_ref(), manifest.as_bytes());
-    app.put_manifest(repo, "0.1.0", OCI_MANIFEST, manifest.clone().into_bytes()).await;
-    app.put_manifest(repo, "0.1.0_build.1", OCI_MANIFEST, manifest.clone().into_bytes()).await;
+    app.put_manifest(repo, "0.1.0", OCI_MANIFEST, manifest.clone().into_bytes())
+        .await;
+    app.put_manifest(
+        repo,
+        "0.1.0_build.1",
+        OCI_MANIFEST,
+        manifest.clone().into_bytes(),
+    )
+    .await;
     let res = app
         .admin(Method::PUT, &format!("/v2/{repo}/manifests/0.1.0+build.1"))
         .header("Content-Type", OCI_MANIFEST)
@@ -621,9 +886,20 @@ async fn b25_helm_chart_push_by_digest_then_tag() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let body: Value = app.admin(Method::GET, &format!("/v2/{repo}/tags/list")).send().await.unwrap().json().await.unwrap();
+    let body: Value = app
+        .admin(Method::GET, &format!("/v2/{repo}/tags/list"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["tags"], serde_json::json!(["0.1.0", "0.1.0_build.1"]));
-    let res = app.admin(Method::GET, &format!("/v2/{repo}/blobs/{dc}")).send().await.unwrap();
+    let res = app
+        .admin(Method::GET, &format!("/v2/{repo}/blobs/{dc}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.bytes().await.unwrap().as_ref(), config);
 }
 
@@ -637,15 +913,27 @@ async fn b27_manifest_limit_is_enforced_at_push() {
         let prefix = &base[..base.len() - 1];
         let frame = ",\"annotations\":{\"org.example.pad\":\"\"}}";
         let pad = total - prefix.len() - frame.len();
-        format!("{prefix},\"annotations\":{{\"org.example.pad\":\"{}\"}}}}", "a".repeat(pad))
+        format!(
+            "{prefix},\"annotations\":{{\"org.example.pad\":\"{}\"}}}}",
+            "a".repeat(pad)
+        )
     };
     let big = padded(4_100_000);
     assert_eq!(big.len(), 4_100_000);
-    app.put_manifest("proj/big", "big", OCI_MANIFEST, big.clone().into_bytes()).await;
-    let res = app.admin(Method::GET, "/v2/proj/big/manifests/big").send().await.unwrap();
+    app.put_manifest("proj/big", "big", OCI_MANIFEST, big.clone().into_bytes())
+        .await;
+    let res = app
+        .admin(Method::GET, "/v2/proj/big/manifests/big")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "content-length"), "4100000");
     assert_eq!(res.bytes().await.unwrap().len(), 4_100_000);
-    let res = app.admin(Method::HEAD, "/v2/proj/big/manifests/big").send().await.unwrap();
+    let res = app
+        .admin(Method::HEAD, "/v2/proj/big/manifests/big")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "content-length"), "4100000");
 
     // Over the configured limit: 413 and nothing stored.
@@ -662,7 +950,11 @@ async fn b27_manifest_limit_is_enforced_at_push() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(res).await, "SIZE_INVALID");
-    let res = app.admin(Method::GET, "/v2/proj/big/manifests/huge").send().await.unwrap();
+    let res = app
+        .admin(Method::GET, "/v2/proj/big/manifests/huge")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -678,38 +970,83 @@ async fn b28_repository_names() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body, serde_json::json!({"name": "proj/team/sub/deep/app", "tags": ["v1"]}));
+    assert_eq!(
+        body,
+        serde_json::json!({"name": "proj/team/sub/deep/app", "tags": ["v1"]})
+    );
 
     app.push_m1("proj/manifests", "v1").await;
     app.push_m1("proj/blobs/uploads", "v1").await;
-    let res = app.admin(Method::GET, "/v2/proj/manifests/manifests/v1").send().await.unwrap();
+    let res = app
+        .admin(Method::GET, "/v2/proj/manifests/manifests/v1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.admin(Method::GET, "/v2/proj/blobs/uploads/tags/list").send().await.unwrap();
+    let res = app
+        .admin(Method::GET, "/v2/proj/blobs/uploads/tags/list")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
     for bad in ["proj/App", "proj/a___b", "proj/-a", "proj//a"] {
-        let res = app.admin(Method::POST, &format!("/v2/{bad}/blobs/uploads/")).send().await.unwrap();
+        let res = app
+            .admin(Method::POST, &format!("/v2/{bad}/blobs/uploads/"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(error_code(res).await, "NAME_INVALID", "{bad}");
     }
     for good in ["proj/a__b", "proj/a--b", "proj/a.b"] {
-        let res = app.admin(Method::POST, &format!("/v2/{good}/blobs/uploads/")).send().await.unwrap();
+        let res = app
+            .admin(Method::POST, &format!("/v2/{good}/blobs/uploads/"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::ACCEPTED, "{good}");
     }
     let long = format!("proj/{}", "a".repeat(228));
     assert_eq!(long.len(), 233);
     app.push_m1(&long, "v1").await;
-    let catalog: Value = app.admin(Method::GET, "/v2/_catalog").send().await.unwrap().json().await.unwrap();
-    assert!(catalog["repositories"].as_array().unwrap().iter().any(|r| r == long.as_str()));
+    let catalog: Value = app
+        .admin(Method::GET, "/v2/_catalog")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        catalog["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == long.as_str())
+    );
     let too_long = format!("proj/{}", "a".repeat(295));
-    let res = app.admin(Method::POST, &format!("/v2/{too_long}/blobs/uploads/")).send().await.unwrap();
+    let res = app
+        .admin(Method::POST, &format!("/v2/{too_long}/blobs/uploads/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(res).await, "NAME_INVALID");
 
     let tag128 = "t".repeat(128);
-    app.put_manifest("proj/team/sub/deep/app", &tag128, OCI_MANIFEST, m1().into_bytes()).await;
+    app.put_manifest(
+        "proj/team/sub/deep/app",
+        &tag128,
+        OCI_MANIFEST,
+        m1().into_bytes(),
+    )
+    .await;
     let res = app
-        .admin(Method::PUT, &format!("/v2/proj/team/sub/deep/app/manifests/{}", "t".repeat(129)))
+        .admin(
+            Method::PUT,
+            &format!("/v2/proj/team/sub/deep/app/manifests/{}", "t".repeat(129)),
+        )
         .header("Content-Type", OCI_MANIFEST)
         .body(m1())
         .send()
@@ -739,9 +1076,18 @@ async fn blob_ranges_and_unknown_project() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
-    let res = app.admin(Method::POST, "/v2/nosuch/app/blobs/uploads/").send().await.unwrap();
+    let res = app
+        .admin(Method::POST, "/v2/nosuch/app/blobs/uploads/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "NAME_UNKNOWN");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("nosuch"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nosuch")
+    );
 }

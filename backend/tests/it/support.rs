@@ -19,10 +19,14 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The 393-byte manifest `M1` of the protocol cases: config `CFG`, one layer `L1`.
 pub fn m1() -> String {
-    manifest_with(&format!(
-        ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
-        digest(L1)
-    ), "application/vnd.oci.image.config.v1+json", "")
+    manifest_with(
+        &format!(
+            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
+            digest(L1)
+        ),
+        "application/vnd.oci.image.config.v1+json",
+        "",
+    )
 }
 
 /// An OCI image manifest with config `CFG` of media type `config_type`; `layers` is the
@@ -114,7 +118,8 @@ impl TestApp {
     }
 
     pub fn as_user(&self, user: &str, method: Method, path: &str) -> RequestBuilder {
-        self.request(method, path).basic_auth(user, Some(USER_PASSWORD))
+        self.request(method, path)
+            .basic_auth(user, Some(USER_PASSWORD))
     }
 
     pub async fn create_project(&self, name: &str, public: bool) {
@@ -144,7 +149,10 @@ impl TestApp {
 
     pub async fn add_member(&self, project: &str, user: &str, role_id: i32) {
         let res = self
-            .admin(Method::POST, &format!("/api/v2.0/projects/{project}/members"))
+            .admin(
+                Method::POST,
+                &format!("/api/v2.0/projects/{project}/members"),
+            )
             .json(&serde_json::json!({"role_id": role_id, "member_user": {"username": user}}))
             .send()
             .await
@@ -176,10 +184,17 @@ impl TestApp {
     pub async fn push_m1(&self, repo: &str, tag: &str) -> String {
         self.upload(repo, CFG).await;
         self.upload(repo, L1).await;
-        self.put_manifest(repo, tag, OCI_MANIFEST, m1().into_bytes()).await
+        self.put_manifest(repo, tag, OCI_MANIFEST, m1().into_bytes())
+            .await
     }
 
-    pub async fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: Vec<u8>) -> String {
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        body: Vec<u8>,
+    ) -> String {
         let res = self
             .admin(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
             .header("Content-Type", media_type)
@@ -192,7 +207,12 @@ impl TestApp {
             .headers()
             .get("docker-content-digest")
             .map(|v| v.to_str().expect("ascii").to_owned());
-        assert_eq!(status, StatusCode::CREATED, "put manifest {repo}:{reference}: {:?}", res.text().await);
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "put manifest {repo}:{reference}: {:?}",
+            res.text().await
+        );
         text_digest.expect("digest header")
     }
 
