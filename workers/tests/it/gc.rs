@@ -386,7 +386,7 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
         .await,
     );
     app.create_project("race").await;
-    let (mut pushed, mut refused) = (0, 0);
+    let (mut pushed, mut refused, mut collected) = (0, 0, 0);
     for round in 0..25u32 {
         let mut pushers = Vec::new();
         for i in 0..4u32 {
@@ -419,6 +419,7 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
         let collector = {
             let app = app.clone();
             tokio::spawn(async move {
+                let mut deleted = 0;
                 for _ in 0..3 {
                     let cutoff = Utc::now();
                     let registry = &app.state.registry;
@@ -432,18 +433,23 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
                             .await
                             .expect("delete manifest");
                     }
-                    for c in registry
+                    let candidates = registry
                         .gc_blob_candidates(0, cutoff, 1000)
                         .await
-                        .expect("candidates")
-                    {
-                        registry
+                        .expect("candidates");
+                    // A slow collector: pushes commit between the listing and the deletions,
+                    // which only the re-check under the row's lock protects.
+                    tokio::time::sleep(Duration::from_millis(15)).await;
+                    for c in candidates {
+                        let gone = registry
                             .gc_delete_blob(&c, cutoff)
                             .await
                             .expect("delete blob");
+                        deleted += u32::from(gone);
                     }
                     tokio::task::yield_now().await;
                 }
+                deleted
             })
         };
         for p in pushers {
@@ -453,9 +459,15 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
                 refused += 1;
             }
         }
-        collector.await.expect("collector");
+        collected += collector.await.expect("collector");
         assert_nothing_lost(&app).await;
     }
-    eprintln!("pushes committed: {pushed}, refused while racing GC: {refused}");
+    eprintln!(
+        "pushes committed: {pushed}, refused while racing GC: {refused}, blobs collected: {collected}"
+    );
     assert!(pushed > 0, "some pushes must have committed");
+    assert!(
+        collected > 0,
+        "collections must have deleted blobs while pushes ran"
+    );
 }
