@@ -154,7 +154,7 @@ impl Registry {
         // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
         // database's write lock) until commit.
         let locked = blob::Entity::update_many()
-            .col_expr(blob::Column::Size, Expr::col(blob::Column::Size).into())
+            .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
             .filter(blob::Column::Id.eq(candidate.id))
             .filter(stale(
                 blob::Column::TouchedAt,
@@ -231,7 +231,7 @@ impl Registry {
         let locked = manifest::Entity::update_many()
             .col_expr(
                 manifest::Column::Size,
-                Expr::col(manifest::Column::Size).into(),
+                Expr::col(manifest::Column::Size),
             )
             .filter(manifest::Column::Id.eq(candidate.id))
             .filter(stale(
