@@ -65,7 +65,8 @@ impl AppState {
             properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
         ensure_admin(&db, admin_password).await?;
-        let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes);
+        let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes)
+            .with_sparse_manifests(config.registry.allow_sparse_manifests);
         Ok(Arc::new(Self {
             rbac: Rbac::new().await?,
             tokens,
@@ -102,14 +103,12 @@ async fn ensure_admin(db: &DatabaseConnection, password: Option<String>) -> Resu
         updated_at: Set(now),
         ..Default::default()
     })
-    .on_conflict_do_nothing()
+    .on_conflict_do_nothing_on([user::Column::Username])
     .exec(db)
-    .await;
-    match inserted {
+    .await?;
+    if matches!(inserted, sea_orm::TryInsertResult::Conflicted) {
         // Another replica created it first.
-        Err(sea_orm::DbErr::RecordNotInserted) => return Ok(()),
-        Err(e) => return Err(e.into()),
-        Ok(_) => {}
+        return Ok(());
     }
     if generated {
         eprintln!(

@@ -130,11 +130,17 @@ pub struct RegistryConfig {
     /// Upload sessions idle for longer than this are purged (`BERTH__REGISTRY__UPLOAD_MAX_AGE_SECONDS`).
     /// Default 86400 (one day).
     pub upload_max_age_seconds: u64,
+    /// Accept manifests whose layers, config or index children were never pushed to the
+    /// repository (`BERTH__REGISTRY__ALLOW_SPARSE_MANIFESTS`). Default `false`: such a push is
+    /// refused with `MANIFEST_BLOB_UNKNOWN`. Turn it on for mirrors that copy a subset of
+    /// platforms while keeping the original index digest.
+    pub allow_sparse_manifests: bool,
 }
 
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
+            allow_sparse_manifests: false,
             max_manifest_bytes: 8 * 1024 * 1024,
             upload_max_age_seconds: 86_400,
         }

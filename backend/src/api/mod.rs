@@ -98,10 +98,57 @@ impl From<DbErr> for ApiError {
 /// `page` and `page_size` of a list request, Harbor's defaults and limits.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct Paging {
-    #[serde(default = "first_page")]
+    #[serde(default = "first_page", deserialize_with = "query_value::number")]
     pub page: u64,
-    #[serde(default = "default_page_size")]
+    #[serde(
+        default = "default_page_size",
+        deserialize_with = "query_value::number"
+    )]
     pub page_size: u64,
+}
+
+/// Deserializers for query-string values that also work inside `#[serde(flatten)]`, where
+/// serde_urlencoded hands every value over as a string.
+pub(crate) mod query_value {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<T> {
+        Typed(T),
+        Text(String),
+    }
+
+    fn parse<'de, T, D>(raw: Raw<T>) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        match raw {
+            Raw::Typed(value) => Ok(value),
+            Raw::Text(text) => text
+                .parse()
+                .map_err(|e| D::Error::custom(format!("invalid value {text:?}: {e}"))),
+        }
+    }
+
+    /// A number given as a number or as its decimal text.
+    pub fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        parse::<u64, D>(Raw::deserialize(deserializer)?)
+    }
+
+    /// An optional `true`/`false` given as a boolean or as text.
+    pub fn optional_bool<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<bool>, D::Error> {
+        Option::<Raw<bool>>::deserialize(deserializer)?
+            .map(parse::<bool, D>)
+            .transpose()
+    }
 }
 
 fn first_page() -> u64 {

@@ -233,6 +233,7 @@ async fn create(
 #[derive(Deserialize)]
 struct ListQuery {
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::query_value::optional_bool")]
     public: Option<bool>,
     #[serde(flatten)]
     paging: Paging,

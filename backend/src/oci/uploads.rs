@@ -56,23 +56,38 @@ pub async fn start(
     name: &str,
     body: web::Payload,
 ) -> Result<HttpResponse, OciError> {
-    let caller = auth::authorize(state, req, name, &["pull", "push"]).await?;
     let query = query(req);
+    let from = query_value(&query, "from").filter(|from| names::is_valid_repository(from));
+    let source_scope = from.map(|from| format!("repository:{from}:pull"));
+    let caller = auth::authorize_with(state, req, name, &["pull", "push"], source_scope).await?;
     if let Some(mount) = query_value(&query, "mount") {
         // A mount that cannot be done is not an error: the client gets a session and uploads.
-        if let (Ok(digest), Some(from)) = (mount.parse::<Digest>(), query_value(&query, "from"))
-            && names::is_valid_repository(from)
-            && auth::holds(state, &caller, from, &["pull"]).await?
-            && state.registry.mount_blob(from, name, &digest).await?
-        {
-            return Ok(blob_created(name, &digest));
+        if let Ok(digest) = mount.parse::<Digest>() {
+            let mounted = match from {
+                Some(from) => {
+                    auth::identity_holds(state, &caller, from, &["pull"]).await?
+                        && state.registry.mount_blob(from, name, &digest).await?
+                }
+                // Without `from`, only the project's own repositories are searched: the caller
+                // may pull from all of them (roles are per project) and learns nothing about
+                // other tenants.
+                None => {
+                    state
+                        .registry
+                        .mount_blob_from_project(name, &digest)
+                        .await?
+                }
+            };
+            if mounted {
+                return Ok(blob_created(name, &digest));
+            }
         }
     } else if let Some(digest) = query_value(&query, "digest") {
         let digest = required_digest(Some(digest))?;
         let status = state.registry.start_upload(name).await?;
         state
             .registry
-            .finish_upload(name, &status.id, &digest, body)
+            .finish_upload(name, &status.id, None, &digest, body)
             .await?;
         return Ok(blob_created(name, &digest));
     }
@@ -123,6 +138,27 @@ fn content_range(req: &HttpRequest) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end)))
 }
 
+/// Where the chunk of a PATCH or closing PUT claims to start (`None`: append where the session
+/// ends). A malformed `Content-Range` answers 416 with the session's current range.
+async fn chunk_start(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+    id: &str,
+) -> Result<Option<u64>, OciError> {
+    match content_range(req) {
+        Ok(range) => Ok(range.map(|(start, _)| start)),
+        Err(()) => {
+            let status = state.registry.upload_status(name, id).await?;
+            Err(RegistryError::RangeNotSatisfiable {
+                offset: status.size,
+                location: session_location(name, id),
+            }
+            .into())
+        }
+    }
+}
+
 pub async fn patch(
     state: &AppState,
     req: &HttpRequest,
@@ -131,17 +167,7 @@ pub async fn patch(
     body: web::Payload,
 ) -> Result<HttpResponse, OciError> {
     auth::authorize(state, req, name, &["pull", "push"]).await?;
-    let start = match content_range(req) {
-        Ok(range) => range.map(|(start, _)| start),
-        Err(()) => {
-            let status = state.registry.upload_status(name, id).await?;
-            return Err(RegistryError::RangeNotSatisfiable {
-                offset: status.size,
-                location: session_location(name, id),
-            }
-            .into());
-        }
-    };
+    let start = chunk_start(state, req, name, id).await?;
     let status = state
         .registry
         .append_upload(name, id, start, None, body)
@@ -159,9 +185,10 @@ pub async fn finish(
     auth::authorize(state, req, name, &["pull", "push"]).await?;
     let query = query(req);
     let digest = required_digest(query_value(&query, "digest"))?;
+    let start = chunk_start(state, req, name, id).await?;
     state
         .registry
-        .finish_upload(name, id, &digest, body)
+        .finish_upload(name, id, start, &digest, body)
         .await?;
     Ok(blob_created(name, &digest))
 }

@@ -128,6 +128,51 @@ impl Registry {
         Ok(true)
     }
 
+    /// Links blob `digest` into repository `to` from any repository of the same project that
+    /// holds it. Returns `false` (and changes nothing) when none does.
+    ///
+    /// # Errors
+    /// [`RegistryError::ProjectUnknown`] when `to`'s project does not exist; database failures.
+    pub async fn mount_blob_from_project(
+        &self,
+        to: &str,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let target = self.ensure_repository(to).await?;
+        let query = Query::select()
+            .column((blob::Entity, blob::Column::Size))
+            .from(blob::Entity)
+            .inner_join(
+                repository_blob::Entity,
+                Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
+                    .equals((blob::Entity, blob::Column::Id)),
+            )
+            .inner_join(
+                repository::Entity,
+                Expr::col((repository::Entity, repository::Column::Id)).equals((
+                    repository_blob::Entity,
+                    repository_blob::Column::RepositoryId,
+                )),
+            )
+            .and_where(
+                Expr::col((repository::Entity, repository::Column::ProjectId))
+                    .eq(target.project_id),
+            )
+            .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))
+            .limit(1)
+            .to_owned();
+        let Some(row) = self.db.query_one(&query).await? else {
+            return Ok(false);
+        };
+        let size: i64 = row.try_get("", "size")?;
+        if self.store.stat(digest).await?.is_none() {
+            return Ok(false);
+        }
+        self.link_blob(target.id, digest, u64::try_from(size).unwrap_or(0))
+            .await?;
+        Ok(true)
+    }
+
     /// Removes blob `digest` from repository `name`. The content itself stays until garbage
     /// collection finds it unreferenced.
     ///

@@ -229,10 +229,7 @@ impl Registry {
     ) -> Result<bool, RegistryError> {
         let txn = self.db.begin().await?;
         let locked = manifest::Entity::update_many()
-            .col_expr(
-                manifest::Column::Size,
-                Expr::col(manifest::Column::Size),
-            )
+            .col_expr(manifest::Column::Size, Expr::col(manifest::Column::Size))
             .filter(manifest::Column::Id.eq(candidate.id))
             .filter(stale(
                 manifest::Column::TouchedAt,

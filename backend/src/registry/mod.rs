@@ -33,6 +33,7 @@ pub struct Registry {
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: UploadStates,
     pub(crate) max_manifest_bytes: usize,
+    pub(crate) allow_sparse_manifests: bool,
 }
 
 impl Registry {
@@ -46,7 +47,16 @@ impl Registry {
             store,
             uploads: UploadStates::default(),
             max_manifest_bytes,
+            allow_sparse_manifests: false,
         }
+    }
+
+    /// Lets manifests name blobs and children the repository does not hold (mirrors of a subset
+    /// of an index's platforms).
+    #[must_use]
+    pub fn with_sparse_manifests(mut self, allow: bool) -> Self {
+        self.allow_sparse_manifests = allow;
+        self
     }
 
     pub fn store(&self) -> &dyn BlobStore {

@@ -60,7 +60,7 @@ impl Registry {
         };
         // A concurrent push may create the same repository: ignore the conflict and re-read.
         repository::Entity::insert(row)
-            .on_conflict_do_nothing()
+            .on_conflict_do_nothing_on([repository::Column::Name])
             .exec(&self.db)
             .await?;
         self.repository(name).await

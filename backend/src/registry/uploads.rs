@@ -223,6 +223,7 @@ impl Registry {
         &self,
         name: &str,
         id: &str,
+        start: Option<u64>,
         digest: &Digest,
         body: S,
     ) -> Result<u64, RegistryError>
@@ -231,7 +232,7 @@ impl Registry {
         E: std::fmt::Display,
     {
         let status = self
-            .append_upload(name, id, None, Some(digest.algorithm()), body)
+            .append_upload(name, id, start, Some(digest.algorithm()), body)
             .await?;
         let slot = self.uploads.slot(id);
         let mut state = slot.lock().await;

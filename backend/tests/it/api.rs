@@ -91,6 +91,25 @@ async fn projects_are_created_listed_and_guarded() {
         .unwrap();
     assert_eq!(header(&res, "x-total-count"), "2");
     assert!(header(&res, "link").contains("page=2"));
+    let res = app
+        .admin(
+            Method::GET,
+            "/api/v2.0/projects?public=true&page=1&page_size=5",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "typed filters beside paging");
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["name"], "mine");
+    let res = app
+        .admin(Method::GET, "/api/v2.0/projects?page_size=many")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(res).await, "BAD_REQUEST");
 
     app.push_m1("team/app", "v1").await;
     let res = app

@@ -341,3 +341,54 @@ async fn every_response_carries_a_request_id() {
     assert!(!header(&res, "x-request-id").is_empty());
     assert_eq!(error_code(res).await, "NOT_FOUND");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mount_follows_the_identity_when_the_token_lacks_the_source_scope() {
+    let app = TestApp::start().await;
+    for p in ["proja", "projb", "projc"] {
+        app.create_project(p, false).await;
+    }
+    app.create_user("u1").await;
+    app.add_member("projb", "u1", 2).await;
+    app.add_member("proja", "u1", 3).await;
+    let d = app.upload("proja/src", L1).await;
+    app.upload("projc/secret", L1).await;
+
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/v2/projb/x/blobs/uploads/?mount={d}&from=proja/src"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        header(&res, "www-authenticate")
+            .contains("scope=\"repository:projb/x:pull,push repository:proja/src:pull\""),
+        "the challenge names the mount source so clients ask for it"
+    );
+
+    let token = app
+        .token_string(
+            Some(("u1", USER_PASSWORD)),
+            &["repository:projb/x:pull,push"],
+        )
+        .await;
+    let mount = |from: &'static str| {
+        app.request(
+            Method::POST,
+            &format!("/v2/projb/x/blobs/uploads/?mount={d}&from={from}"),
+        )
+        .bearer_auth(&token)
+        .send()
+    };
+    let res = mount("proja/src").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "u1 may pull proja/src");
+    let res = mount("projc/secret").await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "no right on projc: a plain upload session, nothing revealed"
+    );
+}

@@ -1,6 +1,6 @@
 //! `/v2` protocol cases.
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
 use crate::support::*;
@@ -1090,4 +1090,250 @@ async fn blob_ranges_and_unknown_project() {
             .unwrap()
             .contains("nosuch")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b04_every_location_is_present_and_host_independent() {
+    let app = app_with_project().await;
+    let locations = |res: &Response| {
+        let loc = header(res, "location");
+        assert!(
+            loc.starts_with("/v2/proj/loc/"),
+            "Location must be a path under the repository, never an internal host: {loc}"
+        );
+        loc
+    };
+    let res = app
+        .admin(Method::POST, "/v2/proj/loc/blobs/uploads/")
+        .header("Host", "internal-core:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = locations(&res);
+    assert!(loc.starts_with("/v2/proj/loc/blobs/uploads/"), "{loc}");
+
+    let res = app
+        .admin(Method::PATCH, &loc)
+        .header("Content-Type", "application/octet-stream")
+        .body(L1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = locations(&res);
+
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(L1))),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        locations(&res),
+        format!("/v2/proj/loc/blobs/{}", digest(L1))
+    );
+
+    app.upload("proj/loc", CFG).await;
+    let res = app
+        .admin(Method::PUT, "/v2/proj/loc/manifests/v1")
+        .header("Content-Type", OCI_MANIFEST)
+        .header("Host", "internal-core:8080")
+        .body(m1())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let digest_m1 = digest(m1().as_bytes());
+    assert_eq!(
+        locations(&res),
+        format!("/v2/proj/loc/manifests/{digest_m1}")
+    );
+
+    let res = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/v2/proj/loc/blobs/uploads/?mount={}&from=proj/loc",
+                digest(L1)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        locations(&res),
+        format!("/v2/proj/loc/blobs/{}", digest(L1))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_put_with_an_out_of_order_range_keeps_the_session() {
+    let app = app_with_project().await;
+    let res = app
+        .admin(Method::POST, "/v2/proj/chunky/blobs/uploads/")
+        .send()
+        .await
+        .unwrap();
+    let loc = header(&res, "location");
+    let res = app
+        .admin(Method::PATCH, &loc)
+        .header("Content-Range", "0-9")
+        .body(&C2[..10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = header(&res, "location");
+    let put = |range: &'static str, body: &'static [u8]| {
+        app.admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(C2))),
+        )
+        .header("Content-Range", range)
+        .body(body)
+        .send()
+    };
+    let res = put("0-8", &C2[10..]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&res, "range"), "0-9");
+    assert_eq!(error_code(res).await, "BLOB_UPLOAD_INVALID");
+    let res = app.admin(Method::GET, &loc).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "the session survives");
+    assert_eq!(header(&res, "range"), "0-9");
+
+    let res = put("10-18", &C2[10..]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(header(&res, "docker-content-digest"), digest(C2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_manifests_only_when_configured() {
+    let layers = format!(
+        ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":7}}]",
+        digest(b"missing")
+    );
+    let sparse = manifest_with(&layers, "application/vnd.oci.image.config.v1+json", "");
+    let index = format!(
+        "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_INDEX}\",\"manifests\":[{{\"mediaType\":\"{OCI_MANIFEST}\",\"digest\":\"{}\",\"size\":42}}]}}",
+        digest(b"no such child")
+    );
+
+    let strict = app_with_project().await;
+    strict.upload("proj/sparse", CFG).await;
+    let res = strict
+        .admin(Method::PUT, "/v2/proj/sparse/manifests/v1")
+        .header("Content-Type", OCI_MANIFEST)
+        .body(sparse.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(res).await, "MANIFEST_BLOB_UNKNOWN");
+
+    let mirror = TestApp::start_with(|c| c.registry.allow_sparse_manifests = true).await;
+    mirror.create_project("proj", false).await;
+    mirror.upload("proj/sparse", CFG).await;
+    mirror
+        .put_manifest(
+            "proj/sparse",
+            "v1",
+            OCI_MANIFEST,
+            sparse.clone().into_bytes(),
+        )
+        .await;
+    mirror
+        .put_manifest("proj/sparse", "list", OCI_INDEX, index.clone().into_bytes())
+        .await;
+    for (reference, body) in [("v1", sparse), ("list", index)] {
+        let res = mirror
+            .admin(
+                Method::GET,
+                &format!("/v2/proj/sparse/manifests/{reference}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_sessions_survive_a_restart_and_stale_ones_are_purged() {
+    let app = app_with_project().await;
+    let start = |app: &TestApp| {
+        app.admin(Method::POST, "/v2/proj/resume/blobs/uploads/")
+            .send()
+    };
+    let res = start(&app).await.unwrap();
+    let loc = header(&res, "location");
+    let res = app
+        .admin(Method::PATCH, &loc)
+        .header("Content-Range", "0-9")
+        .body(&C2[..10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = header(&res, "location");
+    let abandoned = header(&start(&app).await.unwrap(), "location");
+
+    let app = TestApp::start_in(app.stop().await, |_| {}).await;
+    let res = app.admin(Method::GET, &loc).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        header(&res, "range"),
+        "0-9",
+        "the offset survived the restart"
+    );
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(C2))),
+        )
+        .header("Content-Range", "10-18")
+        .body(&C2[10..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "the digest state was rebuilt from the stored bytes"
+    );
+    let res = app
+        .admin(
+            Method::GET,
+            &format!("/v2/proj/resume/blobs/{}", digest(C2)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), C2);
+
+    let fresh = header(&start(&app).await.unwrap(), "location");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = app
+        .admin(Method::PATCH, &fresh)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "activity keeps a session young"
+    );
+    let removed = app.state.registry.purge_stale_uploads(1).await.unwrap();
+    assert_eq!(removed, 1, "only the abandoned session is purged");
+    let res = app.admin(Method::GET, &abandoned).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(res).await, "BLOB_UPLOAD_UNKNOWN");
+    let res = app.admin(Method::GET, &fresh).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
