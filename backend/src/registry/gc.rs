@@ -149,33 +149,20 @@ impl Registry {
         candidate: &BlobCandidate,
         cutoff: DateTime<Utc>,
     ) -> Result<bool, RegistryError> {
-        let digest: Digest = candidate.digest.parse()?;
-        let txn = self.db.begin().await?;
-        // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
-        // database's write lock) until commit.
-        let locked = blob::Entity::update_many()
-            .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
-            .filter(blob::Column::Id.eq(candidate.id))
-            .filter(stale(
-                blob::Column::TouchedAt,
-                blob::Column::CreatedAt,
-                cutoff,
-            ))
-            .filter(unreferenced_blob())
-            .exec(&txn)
-            .await?;
-        if locked.rows_affected == 0 {
-            txn.rollback().await?;
-            return Ok(false);
+        // The deletion runs in its own task: a caller that gives up (a job abandoned at its
+        // timeout) must not cut it between the file's removal and the commit.
+        let db = self.db.clone();
+        let store = self.store.clone();
+        let candidate = candidate.clone();
+        let task =
+            tokio::spawn(async move { delete_blob(&db, store.as_ref(), &candidate, cutoff).await });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task, like a crash (see the crash window
+            // in docs/ARCHITECTURE.md); the next run looks at the row again.
+            Err(_) => Ok(false),
         }
-        repository_blob::Entity::delete_many()
-            .filter(repository_blob::Column::BlobId.eq(candidate.id))
-            .exec(&txn)
-            .await?;
-        blob::Entity::delete_by_id(candidate.id).exec(&txn).await?;
-        self.store.delete(&digest).await?;
-        txn.commit().await?;
-        Ok(true)
     }
 
     /// Up to `limit` untagged manifests with ids above `after` not touched since `cutoff`.
@@ -258,4 +245,39 @@ impl Registry {
         txn.commit().await?;
         Ok(true)
     }
+}
+
+async fn delete_blob(
+    db: &sea_orm::DatabaseConnection,
+    store: &dyn crate::storage::BlobStore,
+    candidate: &BlobCandidate,
+    cutoff: DateTime<Utc>,
+) -> Result<bool, RegistryError> {
+    let digest: Digest = candidate.digest.parse()?;
+    let txn = db.begin().await?;
+    // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
+    // database's write lock) until commit.
+    let locked = blob::Entity::update_many()
+        .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
+        .filter(blob::Column::Id.eq(candidate.id))
+        .filter(stale(
+            blob::Column::TouchedAt,
+            blob::Column::CreatedAt,
+            cutoff,
+        ))
+        .filter(unreferenced_blob())
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    repository_blob::Entity::delete_many()
+        .filter(repository_blob::Column::BlobId.eq(candidate.id))
+        .exec(&txn)
+        .await?;
+    blob::Entity::delete_by_id(candidate.id).exec(&txn).await?;
+    store.delete(&digest).await?;
+    txn.commit().await?;
+    Ok(true)
 }

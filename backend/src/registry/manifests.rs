@@ -341,7 +341,18 @@ impl Registry {
                 .await?;
             // Sparse manifests may name content that was never pushed here.
             if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
-                let missing = batch.first().cloned().unwrap_or_default();
+                let present: HashSet<String> = blob::Entity::find()
+                    .select_only()
+                    .column(blob::Column::Digest)
+                    .filter(blob::Column::Digest.is_in(batch.iter().cloned()))
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let missing = batch.iter().find(|d| !present.contains(*d)).cloned();
+                // Removed by garbage collection after the push checked it.
+                let missing = missing.unwrap_or_default();
                 return Err(RegistryError::ManifestBlobUnknown(missing.parse()?));
             }
         }
@@ -361,7 +372,18 @@ impl Registry {
                 .await?;
             // Sparse manifests may name content that was never pushed here.
             if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
-                let missing = batch.first().cloned().unwrap_or_default();
+                let present: HashSet<String> = manifest::Entity::find()
+                    .select_only()
+                    .column(manifest::Column::Digest)
+                    .filter(manifest::Column::RepositoryId.eq(repository.id))
+                    .filter(manifest::Column::Digest.is_in(batch.iter().cloned()))
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let missing = batch.iter().find(|d| !present.contains(*d)).cloned();
+                let missing = missing.unwrap_or_default();
                 return Err(RegistryError::ManifestChildUnknown(missing.parse()?));
             }
         }
