@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Berth's whole test suite on a fresh Debian machine, installing what it needs first:
 #   1. real clients and the OCI conformance suite (scripts/install-tools.sh, cached, idempotent)
-#   2. formatting and lint checks, unit and integration tests (cargo)
+#   2. formatting and lint checks, unit and integration tests (cargo), with a throwaway Redis
+#      server (scripts/redis.sh) whose URL the workers' tests read from BERTH_TEST_REDIS_URL
 #   3. the OCI distribution-spec conformance suite and real-client round trips against the
 #      built binary (e2e/)
 #
@@ -27,6 +28,11 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 
 section "build"
 cargo build --locked --workspace --all-targets
+
+section "redis (for the workers' tests)"
+BERTH_TEST_REDIS_URL="$(bash scripts/redis.sh)"
+export BERTH_TEST_REDIS_URL
+echo "redis at $BERTH_TEST_REDIS_URL"
 
 section "unit and integration tests"
 cargo test --locked --workspace

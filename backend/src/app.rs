@@ -13,6 +13,7 @@ use crate::auth::{Authenticator, Rbac, TokenService, password};
 use crate::config::Config;
 use crate::db::entities::user;
 use crate::db::{self, properties};
+use crate::jobs::JobQueue;
 use crate::registry::Registry;
 use crate::storage::{BlobStore, FsBlobStore};
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub db: DatabaseConnection,
     pub registry: Registry,
+    /// The durable job queue (the workers run what it holds).
+    pub jobs: JobQueue,
     pub rbac: Rbac,
     pub tokens: TokenService,
     pub authenticator: Authenticator,
@@ -69,6 +72,7 @@ impl AppState {
             tokens,
             authenticator: Authenticator::default(),
             registry,
+            jobs: JobQueue::new(db.clone()),
             db,
             config,
         }))

@@ -20,6 +20,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub registry: RegistryConfig,
+    pub workers: WorkersConfig,
     pub telemetry: TelemetryConfig,
     pub oidc: OidcConfig,
 }
@@ -257,6 +258,50 @@ fn default_true() -> bool {
     true
 }
 
+/// `[workers]`: background jobs (garbage collection, retention, quota recalculation).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// Run the workers inside `berth serve` (`BERTH__WORKERS__EMBEDDED`). Default `true`; turn
+    /// it off when dedicated `berth worker` processes run the jobs.
+    pub embedded: bool,
+    /// Jobs one process runs at the same time (`BERTH__WORKERS__CONCURRENCY`). Default 2.
+    pub concurrency: usize,
+    /// Redis URL for wake-ups and locks across processes (`BERTH__WORKERS__REDIS_URL`), e.g.
+    /// `redis://127.0.0.1:6379/0`. Without it, wake-ups stay in-process, locks live in the
+    /// database, and other processes notice new jobs within `poll_seconds`.
+    pub redis_url: Option<String>,
+    /// How long a claimed job stays claimed without a renewal (`BERTH__WORKERS__LEASE_SECONDS`).
+    /// A job whose worker died is claimed again after this. Default 30.
+    pub lease_seconds: u64,
+    /// Longest wait between two looks at the queue (`BERTH__WORKERS__POLL_SECONDS`). Default 5.
+    pub poll_seconds: u64,
+    /// First retry delay of a failed job, doubled per attempt
+    /// (`BERTH__WORKERS__RETRY_BACKOFF_SECONDS`). Default 10.
+    pub retry_backoff_seconds: u64,
+    /// Garbage collection spares content touched within this many seconds
+    /// (`BERTH__WORKERS__GC_GRACE_SECONDS`), protecting pushes in flight. Default 7200.
+    pub gc_grace_seconds: u64,
+    /// How often schedules are re-read from the database
+    /// (`BERTH__WORKERS__SCHEDULE_SYNC_SECONDS`). Default 15.
+    pub schedule_sync_seconds: u64,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        Self {
+            embedded: true,
+            concurrency: 2,
+            redis_url: None,
+            lease_seconds: 30,
+            poll_seconds: 5,
+            retry_backoff_seconds: 10,
+            gc_grace_seconds: 7200,
+            schedule_sync_seconds: 15,
+        }
+    }
+}
+
 /// `[telemetry]`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -354,6 +399,22 @@ impl Config {
                 "auth.service must not be empty".into(),
             ));
         }
+        let w = &self.workers;
+        if w.concurrency == 0 || w.lease_seconds == 0 || w.poll_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "workers.concurrency, workers.lease_seconds and workers.poll_seconds must be at \
+                 least 1"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &w.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "workers.redis_url must start with redis:// or rediss://, got {:?}",
+                redact_url(url)
+            )));
+        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres"))
         {
@@ -379,6 +440,7 @@ impl Config {
     pub fn redacted_json(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = Some(redact_url(&self.database_url()));
+        shown.workers.redis_url = self.workers.redis_url.as_deref().map(redact_url);
         serde_json::to_string_pretty(&shown).unwrap_or_default()
     }
 

@@ -7,6 +7,7 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_initial;
+mod m20261204_000010_workers;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261203_000001_initial::Migration)]
+        vec![
+            Box::new(m20261203_000001_initial::Migration),
+            Box::new(m20261204_000010_workers::Migration),
+        ]
     }
 }

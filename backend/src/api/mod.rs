@@ -10,8 +10,13 @@ use crate::app::AppState;
 use crate::auth::{AuthError, Credentials, Principal};
 use crate::error::ApiError;
 
+mod gc;
+mod immutable;
+mod jobservice;
 mod members;
 mod projects;
+mod quotas;
+mod retentions;
 mod system;
 mod users;
 
@@ -32,6 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::configure)
             .configure(projects::configure)
             .configure(members::configure)
+            .configure(gc::configure)
+            .configure(quotas::configure)
+            .configure(retentions::configure)
+            .configure(immutable::configure)
+            .configure(jobservice::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
                     "no API endpoint {} {}",

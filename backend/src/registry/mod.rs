@@ -13,8 +13,11 @@ use crate::storage::BlobStore;
 
 mod blobs;
 mod error;
+pub mod gc;
+pub mod immutable;
 mod manifests;
 mod media;
+pub mod quota;
 mod repositories;
 mod uploads;
 

@@ -1,13 +1,13 @@
-//! The `berth` command: `serve`, `migrate` and `config` for operators.
+//! The `berth` command: `serve`, `worker`, `migrate` and `config` for operators.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use berth::app::{self, AppState};
 use berth::config::{Config, Overrides};
+use berth_workers::Workers;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,12 @@ enum Command {
         /// Address to listen on, for example 0.0.0.0:5000.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// Directory for the embedded database and blobs.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Run only the background workers (garbage collection, retention, quotas), no HTTP.
+    Worker {
         /// Directory for the embedded database and blobs.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -64,12 +70,12 @@ fn main() -> ExitCode {
             listen: *listen,
             data_dir: data_dir.clone(),
         },
-        Command::Migrate { data_dir } | Command::Config(ConfigCommand::Check { data_dir }) => {
-            Overrides {
-                listen: None,
-                data_dir: data_dir.clone(),
-            }
-        }
+        Command::Worker { data_dir }
+        | Command::Migrate { data_dir }
+        | Command::Config(ConfigCommand::Check { data_dir }) => Overrides {
+            listen: None,
+            data_dir: data_dir.clone(),
+        },
     };
     let config = match Config::load(cli.config.as_deref(), &overrides) {
         Ok(config) => config,
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Serve { .. } => serve(config).await,
+            Command::Worker { .. } => worker(config).await,
             Command::Migrate { .. } => berth::db::connect_and_migrate(&config)
                 .await
                 .map(|_| eprintln!("berth: database is up to date"))
@@ -113,29 +120,47 @@ fn main() -> ExitCode {
 
 async fn serve(config: Config) -> Result<(), String> {
     let listen = config.server.listen;
-    let workers = config.server.workers;
-    let purge_after = config.registry.upload_max_age_seconds;
+    let http_workers = config.server.workers;
+    let embedded = config.workers.embedded;
+    let workers_config = config.workers.clone();
     let state = AppState::build(config, std::env::var("BERTH_ADMIN_PASSWORD").ok())
         .await
         .map_err(|e| e.to_string())?;
-    let purger = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            match purger.registry.purge_stale_uploads(purge_after).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "purged stale upload sessions"),
-                Err(e) => tracing::warn!(error = %e, "purging stale upload sessions failed"),
-            }
-        }
-    });
+    let workers = if embedded {
+        Some(
+            Workers::start(state.clone(), &workers_config)
+                .await
+                .map_err(|e| format!("cannot start the workers: {e}"))?,
+        )
+    } else {
+        None
+    };
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .bind(listen)
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    if workers > 0 {
-        server = server.workers(workers);
+    if http_workers > 0 {
+        server = server.workers(http_workers);
     }
-    tracing::info!(%listen, "berth is serving");
-    server.run().await.map_err(|e| e.to_string())
+    tracing::info!(%listen, workers.embedded = embedded, "berth is serving");
+    let served = server.run().await.map_err(|e| e.to_string());
+    if let Some(workers) = workers {
+        workers.shutdown().await;
+    }
+    served
+}
+
+async fn worker(config: Config) -> Result<(), String> {
+    let workers_config = config.workers.clone();
+    let state = AppState::build(config, std::env::var("BERTH_ADMIN_PASSWORD").ok())
+        .await
+        .map_err(|e| e.to_string())?;
+    let workers = Workers::start(state, &workers_config)
+        .await
+        .map_err(|e| format!("cannot start the workers: {e}"))?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for a signal: {e}"))?;
+    tracing::info!("stopping the workers");
+    workers.shutdown().await;
+    Ok(())
 }
