@@ -5,5 +5,8 @@
 
 mod api;
 mod auth;
+mod crash;
+mod migrations;
+mod outage;
 mod registry;
 mod support;
