@@ -76,3 +76,8 @@ for entry in "${GO_TOOLS[@]}"; do
   if [[ "$built" != "$name" ]]; then mv -f "$TOOLS_DIR/$built" "$TOOLS_DIR/$name"; fi
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
+
+# ---------------------------------------------------------------- S3-compatible test server
+# s3s-fs (crates.io, pinned in scripts/s3-server.sh), cached under /var/cache/berth/s3s
+bash "$(dirname "${BASH_SOURCE[0]}")/s3-server.sh" install
+log "s3s-fs: present (${BERTH_S3S_ROOT:-/var/cache/berth/s3s}/bin/s3s-fs)"
