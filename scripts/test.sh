@@ -33,9 +33,9 @@ S3_PID="$(bash scripts/s3-server.sh start "$SERVERS_TMP/s3" "$S3_PORT")"
 trap 'kill "$S3_PID" 2>/dev/null || true; rm -rf "$SERVERS_TMP"' EXIT
 export BERTH_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 export BERTH_TEST_S3_ACCESS_KEY=berth BERTH_TEST_S3_SECRET_KEY=berth-secret
-# databases left by an earlier run (tests name theirs berth_t_<hash>)
-psql "$PG_URL" -qtAX -c "SELECT datname FROM pg_database WHERE datname LIKE 'berth\_t\_%'" |
-  while read -r db; do psql "$PG_URL" -qX -c "DROP DATABASE \"$db\""; done
+# schemas left by an earlier run (tests name theirs berth_t_<hash>)
+psql "$PG_URL" -qtAX -c "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'berth\_t\_%'" |
+  while read -r schema; do psql "$PG_URL" -qX -c "DROP SCHEMA \"$schema\" CASCADE"; done
 echo "PostgreSQL at ${PG_URL/:berth@/:****@}, s3s-fs at $BERTH_TEST_S3_ENDPOINT"
 
 section "format"

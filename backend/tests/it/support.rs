@@ -238,44 +238,35 @@ impl TestApp {
 }
 
 /// The environment variable naming a PostgreSQL server for the tests, e.g.
-/// `postgres://berth:berth@127.0.0.1:5432/berth`. When set, every test server gets a database of
-/// its own on it; when unset, an SQLite file in the test's data directory.
+/// `postgres://berth:berth@127.0.0.1:5432/berth`. When set, every test server gets a schema of
+/// its own in that database; when unset, an SQLite file in the test's data directory.
 pub const TEST_DATABASE_URL: &str = "BERTH_TEST_DATABASE_URL";
 
-/// The prefix of the databases the tests create (scripts/test.sh drops them before a run).
+/// The prefix of the schemas the tests create (scripts/test.sh drops them before a run).
 pub const TEST_DATABASE_PREFIX: &str = "berth_t_";
 
-/// A fresh PostgreSQL database for a server on `data_dir`, when [`TEST_DATABASE_URL`] is set. The
-/// name derives from the data directory, so a restart on the same directory finds its data.
+/// A fresh PostgreSQL schema for a server on `data_dir`, when [`TEST_DATABASE_URL`] is set: the
+/// URL names it as the connections' `search_path`. Schemas are cheap to create and drop, unlike
+/// databases. The name derives from the data directory, so a restart on the same directory
+/// finds its data.
 pub async fn test_database_url(data_dir: &Path) -> Option<String> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use sea_orm::ConnectionTrait;
     let base = std::env::var(TEST_DATABASE_URL)
         .ok()
         .filter(|u| !u.is_empty())?;
     let digest = Digest::of(Algorithm::Sha256, data_dir.to_string_lossy().as_bytes());
-    let hash = digest.hex();
-    let name = format!("{TEST_DATABASE_PREFIX}{}", &hash[..20]);
+    let name = format!("{TEST_DATABASE_PREFIX}{}", &digest.hex()[..20]);
     let admin = sea_orm::Database::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"));
-    let exists = admin
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 FROM pg_database WHERE datname = $1",
-            [name.clone().into()],
-        ))
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{name}\""))
         .await
-        .expect("look up test database")
-        .is_some();
-    if !exists {
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
-    }
+        .expect("create test schema");
     admin.close().await.expect("close admin connection");
     let mut url = url::Url::parse(&base).expect("BERTH_TEST_DATABASE_URL is a URL");
-    url.set_path(&name);
+    url.query_pairs_mut()
+        .append_pair("options", &format!("-c search_path={name}"));
     Some(url.to_string())
 }
 
