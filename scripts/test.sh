@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Berth's whole test suite on a fresh Debian machine, installing what it needs first:
 #   1. real clients and the OCI conformance suite (scripts/install-tools.sh, cached, idempotent)
-#   2. formatting check, unit and integration tests (cargo)
+#   2. formatting and lint checks, unit and integration tests (cargo)
 #   3. the OCI distribution-spec conformance suite and real-client round trips against the
 #      built binary (e2e/)
 #
@@ -40,6 +40,9 @@ echo "PostgreSQL at ${PG_URL/:berth@/:****@}, s3s-fs at $BERTH_TEST_S3_ENDPOINT"
 
 section "format"
 cargo fmt --all --check
+
+section "lint"
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 section "build"
 cargo build --locked --workspace --all-targets

@@ -24,13 +24,11 @@ pub async fn get_or_insert_with(
         name: Set(name.to_owned()),
         value: Set(make()),
     };
-    let inserted = system_property::Entity::insert(row)
+    // A concurrent first start may insert it first: the stored value wins either way.
+    system_property::Entity::insert(row)
         .on_conflict_do_nothing()
         .exec(db)
-        .await;
-    if let Err(err) = inserted {
-        return Err(err);
-    }
+        .await?;
     system_property::Entity::find_by_id(name.to_owned())
         .one(db)
         .await?

@@ -85,7 +85,8 @@ pub struct OciError {
     pub code: OciErrorCode,
     pub message: String,
     pub status: StatusCode,
-    pub challenge: Option<Challenge>,
+    /// Boxed: errors travel in every handler's `Result`, and most carry no challenge.
+    pub challenge: Option<Box<Challenge>>,
     /// Extra headers some errors must carry (for example `Range` with a 416).
     pub headers: Vec<(&'static str, String)>,
 }
@@ -119,7 +120,7 @@ impl OciError {
             "authentication required"
         };
         Self {
-            challenge: Some(challenge),
+            challenge: Some(Box::new(challenge)),
             ..Self::new(OciErrorCode::Unauthorized, message)
         }
     }

@@ -91,16 +91,14 @@ fn parse_range(value: &str, size: u64) -> Result<Option<ByteRange>, OciError> {
     };
     let unsatisfiable = || OciError::from(RegistryError::BlobRangeNotSatisfiable { size });
     let range = match (first.parse::<u64>().ok(), last.parse::<u64>().ok()) {
-        (Some(start), end) if first.bytes().all(|b| b.is_ascii_digit()) => {
-            if last.is_empty() || end.is_some() {
-                if start >= size || end.is_some_and(|e| e < start) {
-                    return Err(unsatisfiable());
-                }
-                let end = end.map_or(size - 1, |e| e.min(size - 1));
-                ByteRange { start, end }
-            } else {
-                return Ok(None);
+        (Some(start), end)
+            if first.bytes().all(|b| b.is_ascii_digit()) && (last.is_empty() || end.is_some()) =>
+        {
+            if start >= size || end.is_some_and(|e| e < start) {
+                return Err(unsatisfiable());
             }
+            let end = end.map_or(size - 1, |e| e.min(size - 1));
+            ByteRange { start, end }
         }
         (None, Some(suffix)) if first.is_empty() => {
             if suffix == 0 || size == 0 {

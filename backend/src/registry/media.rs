@@ -168,15 +168,14 @@ pub fn parse_manifest(
         .transpose()?;
     let mut blobs = Vec::new();
     let mut children = Vec::new();
-    let artifact_type;
-    if media_type.is_index() {
+    let artifact_type = if media_type.is_index() {
         let manifests = raw.manifests.as_ref().ok_or_else(|| {
             RegistryError::ManifestInvalid("an index must have a manifests array".into())
         })?;
         for (i, child) in manifests.iter().enumerate() {
             children.push(descriptor(child, &format!("manifests[{i}]"))?);
         }
-        artifact_type = raw.artifact_type.clone();
+        raw.artifact_type.clone()
     } else {
         let config = raw.config.as_ref().ok_or_else(|| {
             RegistryError::ManifestInvalid("an image manifest must have a config".into())
@@ -188,11 +187,10 @@ pub fn parse_manifest(
         for (i, layer) in layers.iter().enumerate() {
             blobs.push(descriptor(layer, &format!("layers[{i}]"))?);
         }
-        artifact_type = raw
-            .artifact_type
+        raw.artifact_type
             .clone()
-            .or_else(|| config.media_type.clone());
-    }
+            .or_else(|| config.media_type.clone())
+    };
     Ok(ParsedManifest {
         media_type,
         artifact_type,

@@ -31,6 +31,10 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
+    #[expect(
+        clippy::len_without_is_empty,
+        reason = "an inclusive range is never empty"
+    )]
     pub fn len(self) -> u64 {
         self.end - self.start + 1
     }

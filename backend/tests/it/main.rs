@@ -2,6 +2,10 @@
 //!
 //! The registry cases are the replay recipes of `registry-protocol.md` (B01...); each test is
 //! named after its case.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a failed request in a test should stop it where it happened"
+)]
 
 mod api;
 mod auth;

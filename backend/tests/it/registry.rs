@@ -1262,3 +1262,78 @@ async fn sparse_manifests_only_when_configured() {
         assert_eq!(res.text().await.unwrap(), body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_sessions_survive_a_restart_and_stale_ones_are_purged() {
+    let app = app_with_project().await;
+    let start = |app: &TestApp| {
+        app.admin(Method::POST, "/v2/proj/resume/blobs/uploads/")
+            .send()
+    };
+    let res = start(&app).await.unwrap();
+    let loc = header(&res, "location");
+    let res = app
+        .admin(Method::PATCH, &loc)
+        .header("Content-Range", "0-9")
+        .body(&C2[..10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = header(&res, "location");
+    let abandoned = header(&start(&app).await.unwrap(), "location");
+
+    let app = TestApp::start_in(app.stop().await, |_| {}).await;
+    let res = app.admin(Method::GET, &loc).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        header(&res, "range"),
+        "0-9",
+        "the offset survived the restart"
+    );
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(C2))),
+        )
+        .header("Content-Range", "10-18")
+        .body(&C2[10..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "the digest state was rebuilt from the stored bytes"
+    );
+    let res = app
+        .admin(
+            Method::GET,
+            &format!("/v2/proj/resume/blobs/{}", digest(C2)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), C2);
+
+    let fresh = header(&start(&app).await.unwrap(), "location");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = app
+        .admin(Method::PATCH, &fresh)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::ACCEPTED,
+        "activity keeps a session young"
+    );
+    let removed = app.state.registry.purge_stale_uploads(1).await.unwrap();
+    assert_eq!(removed, 1, "only the abandoned session is purged");
+    let res = app.admin(Method::GET, &abandoned).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(res).await, "BLOB_UPLOAD_UNKNOWN");
+    let res = app.admin(Method::GET, &fresh).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}

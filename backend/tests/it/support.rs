@@ -45,6 +45,8 @@ pub fn digest(bytes: &[u8]) -> String {
 
 pub struct TestApp {
     pub base: String,
+    /// The server's state, for tests that call services directly.
+    pub state: std::sync::Arc<AppState>,
     pub client: Client,
     pub data_dir: tempfile::TempDir,
     handle: ServerHandle,
@@ -74,7 +76,8 @@ impl TestApp {
             .expect("app state");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let server = actix_web::HttpServer::new(move || app::app(state.clone()))
+        let shared = state.clone();
+        let server = actix_web::HttpServer::new(move || app::app(shared.clone()))
             .workers(2)
             .disable_signals()
             .listen(listener)
@@ -89,6 +92,7 @@ impl TestApp {
             .expect("client");
         Self {
             base: format!("http://127.0.0.1:{port}"),
+            state,
             client,
             data_dir,
             handle,
