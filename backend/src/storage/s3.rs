@@ -565,17 +565,27 @@ impl BlobStore for S3BlobStore {
 
     async fn list_uploads(&self) -> Result<Vec<String>, StorageError> {
         let prefix = self.uploads_prefix();
-        let mut ids: Vec<String> = self
-            .list_keys(&prefix)
-            .await?
-            .into_iter()
-            .filter_map(|(key, _)| {
-                let rest = key.strip_prefix(&prefix)?;
-                let (id, _) = rest.split_once('/')?;
-                Some(id.to_owned())
-            })
-            .collect();
-        ids.dedup();
+        let mut ids = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("ListObjectsV2", e))?;
+            for common in page.common_prefixes() {
+                if let Some(id) = common
+                    .prefix()
+                    .and_then(|p| p.strip_prefix(&prefix))
+                    .and_then(|p| p.strip_suffix('/'))
+                {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
         Ok(ids)
     }
 

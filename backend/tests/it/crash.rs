@@ -326,9 +326,8 @@ async fn sigkill_during_pushes_loses_nothing_acknowledged() {
     // Interrupted sessions resume from the offset the server reports.
     let mut resumed = 0;
     for (repo, location, data, sent) in &acked.open_sessions {
-        let url = format!("{base}{location}");
         let res = client
-            .get(&url)
+            .get(format!("{base}{location}"))
             .basic_auth(ADMIN.0, Some(ADMIN.1))
             .send()
             .await
