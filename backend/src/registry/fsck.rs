@@ -11,10 +11,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 
 use super::{Registry, RegistryError};
-use crate::db::entities::{blob, manifest, upload_session};
+use crate::db::entities::{blob, manifest, repository_blob, upload_session};
 use crate::digest::Digest;
 use crate::storage::StorageError;
 
@@ -148,10 +150,17 @@ impl Registry {
             }
         }
         if repair && !lost.is_empty() {
+            // Links first: repository_blobs refers to blobs without cascading.
+            let txn = self.db.begin().await?;
+            repository_blob::Entity::delete_many()
+                .filter(repository_blob::Column::BlobId.is_in(lost.clone()))
+                .exec(&txn)
+                .await?;
             let deleted = blob::Entity::delete_many()
                 .filter(blob::Column::Id.is_in(lost))
-                .exec(&self.db)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
             report.repaired += deleted.rows_affected as usize;
         }
         Ok(())

@@ -386,3 +386,74 @@ async fn sigkill_during_pushes_loses_nothing_acknowledged() {
     );
     assert!(report.contains(" 0 disagreements"), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_reports_lost_content_and_repairs_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The filesystem store, so the test can lose a blob behind the server's back.
+    let env: Vec<(String, String)> = backend_env(dir.path())
+        .await
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("BERTH__STORAGE__"))
+        .collect();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(dir.path(), &env, port).await;
+    let client = plain_client();
+    let res = client
+        .post(format!("{base}/api/v2.0/projects"))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .json(&serde_json::json!({"project_name": "fsck"}))
+        .send()
+        .await
+        .expect("create project");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pusher = Pusher {
+        client: plain_client(),
+        base: base.clone(),
+        acked: Arc::new(Mutex::new(Acked::default())),
+    };
+    pusher.upload("fsck/app", L1, false).await.expect("upload");
+    server.kill().expect("stop berth");
+    server.wait().expect("reap berth");
+
+    let hex = digest(L1).trim_start_matches("sha256:").to_owned();
+    let lost = dir
+        .path()
+        .join("blobs/blobs/sha256")
+        .join(&hex[..2])
+        .join(&hex);
+    std::fs::remove_file(&lost).expect("remove the blob's content");
+    let output = berth(dir.path(), &env, &["fsck"]).output().expect("fsck");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{report}");
+    assert!(report.contains(&format!("blob {}", digest(L1))), "{report}");
+    assert!(report.contains(" 1 disagreements"), "{report}");
+
+    let output = berth(dir.path(), &env, &["fsck", "--repair"])
+        .output()
+        .expect("fsck --repair");
+    let report = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{report}{errors}");
+    assert!(report.contains("1 repaired"), "{report}");
+    let output = berth(dir.path(), &env, &["fsck"]).output().expect("fsck");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains(" 0 disagreements"), "{report}");
+
+    let mut server = start(dir.path(), &env, port).await;
+    let res = client
+        .head(format!("{base}/v2/fsck/app/blobs/{}", digest(L1)))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "the lost blob is no longer offered"
+    );
+    server.kill().expect("stop berth");
+    server.wait().expect("reap berth");
+}
