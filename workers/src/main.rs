@@ -48,6 +48,15 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check that the database and the blob store agree; exits 1 when they disagree.
+    Fsck {
+        /// Delete rows whose content is lost, one-sided upload sessions and unreferenced
+        /// content. Run it while no pushes are in flight.
+        #[arg(long)]
+        repair: bool,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -60,6 +69,7 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    berth::install_crypto_provider();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve {
         listen: None,
@@ -72,7 +82,8 @@ fn main() -> ExitCode {
         },
         Command::Worker { data_dir }
         | Command::Migrate { data_dir }
-        | Command::Config(ConfigCommand::Check { data_dir }) => Overrides {
+        | Command::Config(ConfigCommand::Check { data_dir })
+        | Command::Fsck { data_dir, .. } => Overrides {
             listen: None,
             data_dir: data_dir.clone(),
         },
@@ -107,6 +118,7 @@ fn main() -> ExitCode {
                 println!("{}", config.redacted_json());
                 Ok(())
             }
+            Command::Fsck { repair, .. } => fsck(config, repair).await,
         }
     });
     match result {
@@ -118,6 +130,41 @@ fn main() -> ExitCode {
     }
 }
 
+async fn fsck(config: Config, repair: bool) -> Result<(), String> {
+    let db = berth::db::connect_and_migrate(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let store = app::open_store(&config).await.map_err(|e| e.to_string())?;
+    let registry = berth::registry::Registry::new(db, store, config.registry.max_manifest_bytes);
+    let report = registry.fsck(repair).await.map_err(|e| e.to_string())?;
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    for digest in &report.unreferenced {
+        println!("unreferenced: {digest}");
+    }
+    println!(
+        "checked {} blobs and {} manifests: {} disagreements, {} unreferenced blobs{}",
+        report.blobs_checked,
+        report.manifests_checked,
+        report.problems.len(),
+        report.unreferenced.len(),
+        if repair {
+            format!(", {} repaired", report.repaired)
+        } else {
+            String::new()
+        }
+    );
+    if report.problems.is_empty() || repair {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} disagreements between the database and the blob store",
+            report.problems.len()
+        ))
+    }
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let listen = config.server.listen;
     let http_workers = config.server.workers;
@@ -126,6 +173,13 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = AppState::build(config, std::env::var("BERTH_ADMIN_PASSWORD").ok())
         .await
         .map_err(|e| e.to_string())?;
+    // A crash may have left session rows whose storage session is gone: drop them before
+    // serving, so clients asking about them get a clean BLOB_UPLOAD_UNKNOWN.
+    match state.registry.recover_upload_sessions().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed upload sessions a crash left behind"),
+        Err(e) => tracing::warn!(error = %e, "recovering upload sessions failed"),
+    }
     let workers = if embedded {
         Some(
             Workers::start(state.clone(), &workers_config)

@@ -13,6 +13,7 @@ use crate::storage::BlobStore;
 
 mod blobs;
 mod error;
+mod fsck;
 pub mod gc;
 pub mod immutable;
 mod manifests;
@@ -23,6 +24,7 @@ mod uploads;
 
 pub use blobs::BlobInfo;
 pub use error::{RegistryError, upload_range};
+pub use fsck::FsckReport;
 pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};
 pub use media::MediaType;
 pub use uploads::{UploadStates, UploadStatus};

@@ -9,6 +9,9 @@
 
 mod api;
 mod auth;
+mod crash;
+mod migrations;
 mod oidc;
+mod outage;
 mod registry;
 mod support;
