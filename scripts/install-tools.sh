@@ -110,3 +110,7 @@ else
   printf '%s' "$want" >"$stamp"
   log "oidc-provider: installed ($oidc_dir/node_modules)"
 fi
+# ---------------------------------------------------------------- S3-compatible test server
+# s3s-fs (crates.io, pinned in scripts/s3-server.sh), cached under /var/cache/berth/s3s
+bash "$(dirname "${BASH_SOURCE[0]}")/s3-server.sh" install
+log "s3s-fs: present (${BERTH_S3S_ROOT:-/var/cache/berth/s3s}/bin/s3s-fs)"

@@ -17,13 +17,18 @@ pub mod audit;
 mod audit_logs;
 mod configurations;
 pub mod docs;
+mod gc;
+mod immutable;
+mod jobservice;
 mod labels;
 mod login;
 mod members;
 mod project_meta;
 mod projects;
 pub mod query;
+mod quotas;
 mod repositories;
+mod retentions;
 mod robots;
 mod search;
 mod system;
@@ -62,6 +67,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(search::configure)
                 .configure(project_meta::configure)
                 .configure(usergroups::configure)
+                .configure(gc::configure)
+                .configure(quotas::configure)
+                .configure(retentions::configure)
+                .configure(immutable::configure)
+                .configure(jobservice::configure)
                 .default_service(web::to(unrouted)),
         );
 }

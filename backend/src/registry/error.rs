@@ -41,6 +41,21 @@ pub enum RegistryError {
     ManifestChildUnknown(Digest),
     #[error("manifest of {size} bytes exceeds the limit of {limit} bytes")]
     ManifestTooLarge { size: usize, limit: usize },
+    #[error(
+        "tag {tag} of repository {repository} is immutable: a rule of its project forbids \
+         moving or deleting it"
+    )]
+    TagImmutable { repository: String, tag: String },
+    #[error(
+        "quota exceeded: project {project} uses {used} of its {limit} bytes and this push \
+         needs {needed} more"
+    )]
+    QuotaExceeded {
+        project: String,
+        limit: i64,
+        used: i64,
+        needed: i64,
+    },
     #[error("invalid pagination parameter: {0}")]
     PaginationInvalid(String),
     #[error("storage failed: {0}")]
@@ -84,6 +99,9 @@ impl From<RegistryError> for OciError {
             }
             RegistryError::ManifestTooLarge { .. } => {
                 OciError::new(C::SizeInvalid, message).with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            RegistryError::TagImmutable { .. } | RegistryError::QuotaExceeded { .. } => {
+                OciError::new(C::Denied, message)
             }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)

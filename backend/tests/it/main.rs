@@ -9,9 +9,12 @@
 
 mod api;
 mod auth;
+mod crash;
 mod management;
+mod migrations;
 mod oidc;
 mod openapi;
+mod outage;
 mod rbac;
 mod registry;
 mod robots;
