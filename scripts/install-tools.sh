@@ -76,3 +76,41 @@ for entry in "${GO_TOOLS[@]}"; do
   if [[ "$built" != "$name" ]]; then mv -f "$TOOLS_DIR/$built" "$TOOLS_DIR/$name"; fi
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
+
+# ---------------------------------------------------------------- Python tools
+# schemathesis (PyPI, pinned) in its own virtual environment, for e2e/api-schema.sh.
+SCHEMATHESIS_VERSION="4.32.5"
+VENV="${BERTH_SCHEMATHESIS_VENV:-/var/cache/berth/venv-schemathesis}"
+if [[ -n "${BERTH_TOOLS_ONLY:-}" && " $BERTH_TOOLS_ONLY " != *" schemathesis "* ]]; then
+  :
+elif "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "schemathesis: already present ($VENV)"
+else
+  start=$SECONDS
+  if ! dpkg -s python3-venv >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+  fi
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"
+fi
+
+# ---------------------------------------------------------------- Node packages
+# e2e/oidc: the OpenID Connect provider the OIDC tests sign in against (oidc-provider, pinned in
+# its package-lock.json). Installed once; `npm ci` again only when the lock file changes.
+oidc_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/oidc"
+stamp="$oidc_dir/node_modules/.berth-lock-sha256"
+want="$(sha256sum "$oidc_dir/package-lock.json" | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  log "oidc-provider: already present ($oidc_dir/node_modules)"
+else
+  command -v npm >/dev/null || { echo "npm not found on PATH" >&2; exit 1; }
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$want" >"$stamp"
+  log "oidc-provider: installed ($oidc_dir/node_modules)"
+fi
+# ---------------------------------------------------------------- S3-compatible test server
+# s3s-fs (crates.io, pinned in scripts/s3-server.sh), cached under /var/cache/berth/s3s
+bash "$(dirname "${BASH_SOURCE[0]}")/s3-server.sh" install
+log "s3s-fs: present (${BERTH_S3S_ROOT:-/var/cache/berth/s3s}/bin/s3s-fs)"

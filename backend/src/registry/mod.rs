@@ -11,15 +11,22 @@ use sea_orm::DatabaseConnection;
 
 use crate::storage::BlobStore;
 
+mod artifacts;
 mod blobs;
 mod error;
+mod fsck;
+pub mod gc;
+pub mod immutable;
 mod manifests;
 mod media;
+pub mod quota;
 mod repositories;
 mod uploads;
 
+pub use artifacts::{Accessory, IndexChild, TagFilter, accessory_kind, tag_schema_subject};
 pub use blobs::BlobInfo;
 pub use error::{RegistryError, upload_range};
+pub use fsck::FsckReport;
 pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};
 pub use media::MediaType;
 pub use uploads::{UploadStates, UploadStatus};
