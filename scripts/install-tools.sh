@@ -77,6 +77,25 @@ for entry in "${GO_TOOLS[@]}"; do
   log "$name: installed $ver ($TOOLS_DIR/$name, $((SECONDS - start))s)"
 done
 
+# ---------------------------------------------------------------- Python tools
+# schemathesis (PyPI, pinned) in its own virtual environment, for e2e/api-schema.sh.
+SCHEMATHESIS_VERSION="4.32.5"
+VENV="${BERTH_SCHEMATHESIS_VENV:-/var/cache/berth/venv-schemathesis}"
+if [[ -n "${BERTH_TOOLS_ONLY:-}" && " $BERTH_TOOLS_ONLY " != *" schemathesis "* ]]; then
+  :
+elif "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "schemathesis: already present ($VENV)"
+else
+  start=$SECONDS
+  if ! dpkg -s python3-venv >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+  fi
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"
+fi
+
 # ---------------------------------------------------------------- Node packages
 # e2e/oidc: the OpenID Connect provider the OIDC tests sign in against (oidc-provider, pinned in
 # its package-lock.json). Installed once; `npm ci` again only when the lock file changes.
@@ -128,3 +147,7 @@ if [[ "${BERTH_TOOLS_BENCH:-0}" == 1 ]]; then
     log "zb: not available (the Go module proxy refuses zotregistry.dev; set ZOT_SRC to a zot source tree)"
   fi
 fi
+# ---------------------------------------------------------------- S3-compatible test server
+# s3s-fs (crates.io, pinned in scripts/s3-server.sh), cached under /var/cache/berth/s3s
+bash "$(dirname "${BASH_SOURCE[0]}")/s3-server.sh" install
+log "s3s-fs: present (${BERTH_S3S_ROOT:-/var/cache/berth/s3s}/bin/s3s-fs)"

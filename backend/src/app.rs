@@ -13,8 +13,9 @@ use crate::auth::{Authenticator, Rbac, TokenService, password};
 use crate::config::Config;
 use crate::db::entities::user;
 use crate::db::{self, properties};
+use crate::jobs::JobQueue;
 use crate::registry::Registry;
-use crate::storage::{BlobStore, FsBlobStore};
+use crate::storage::{self, BlobStore};
 
 /// Everything a request handler needs, shared by all workers of one process. Nothing here is the
 /// only copy of any state: replicas share the database and the blob store.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Config,
     pub db: DatabaseConnection,
     pub registry: Registry,
+    /// The durable job queue (the workers run what it holds).
+    pub jobs: JobQueue,
     pub rbac: Rbac,
     pub tokens: TokenService,
     pub authenticator: Authenticator,
@@ -34,6 +37,8 @@ pub enum StartError {
     Database(#[from] sea_orm::DbErr),
     #[error("blob storage: {0}")]
     Storage(#[from] std::io::Error),
+    #[error("blob storage: {0}")]
+    Backend(#[from] storage::StorageError),
     #[error("permission model: {0}")]
     Rbac(#[from] casbin::Error),
     #[error("stored token signing key is corrupt: {0}")]
@@ -57,7 +62,7 @@ impl AppState {
         admin_password: Option<String>,
     ) -> Result<Arc<Self>, StartError> {
         let db = db::connect_and_migrate(&config).await?;
-        let store: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(config.storage_path())?);
+        let store = open_store(&config).await?;
         let key =
             properties::get_or_insert_with(&db, SIGNING_KEY, TokenService::generate_key).await?;
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
@@ -67,12 +72,32 @@ impl AppState {
         Ok(Arc::new(Self {
             rbac: Rbac::new().await?,
             tokens,
-            authenticator: Authenticator::default(),
+            authenticator: Authenticator::new(&config.auth),
             registry,
+            jobs: JobQueue::new(db.clone()),
             db,
             config,
         }))
     }
+}
+
+/// Opens the configured blob store.
+///
+/// # Errors
+/// The filesystem root cannot be created, or the S3 bucket cannot be reached.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn BlobStore>, StartError> {
+    use crate::config::StorageBackend;
+    Ok(match (config.storage.backend, &config.storage.s3) {
+        (StorageBackend::S3, Some(s3)) => Arc::new(storage::S3BlobStore::open(s3).await?),
+        (StorageBackend::S3, None) => {
+            return Err(StartError::Backend(storage::StorageError::Unavailable(
+                "storage.backend is s3 but [storage.s3] is missing".into(),
+            )));
+        }
+        (StorageBackend::Filesystem, _) => {
+            Arc::new(storage::FsBlobStore::open(config.storage_path())?)
+        }
+    })
 }
 
 /// Creates the `admin` account when no user exists yet.
@@ -169,7 +194,7 @@ async fn request_id(
     Ok(res)
 }
 
-/// The whole HTTP application: `/v2` registry, token service and REST API.
+/// The whole HTTP application: `/v2` registry, token service, REST API and the console.
 pub fn app(
     state: Arc<AppState>,
 ) -> App<
@@ -185,5 +210,6 @@ pub fn app(
         .app_data(web::Data::from(state))
         .configure(crate::oci::configure)
         .configure(crate::api::configure)
+        .configure(crate::console::configure)
         .wrap(from_fn(request_id))
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
@@ -20,6 +21,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub registry: RegistryConfig,
+    pub workers: WorkersConfig,
     pub telemetry: TelemetryConfig,
     pub oidc: OidcConfig,
 }
@@ -53,24 +55,43 @@ impl Default for ServerConfig {
 }
 
 /// `[database]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// Database URL (`BERTH__DATABASE__URL`): `sqlite://path?mode=rwc` or
     /// `postgres://user:pass@host/db`. Default: `berth.db` in the data directory.
     pub url: Option<String>,
-    /// Largest number of pooled connections (`BERTH__DATABASE__MAX_CONNECTIONS`). Default 16.
-    pub max_connections: Option<u32>,
+    /// Largest number of pooled connections per process (`BERTH__DATABASE__MAX_CONNECTIONS`).
+    /// Default 16. With several replicas, keep their sum below PostgreSQL's `max_connections`.
+    pub max_connections: u32,
+    /// Connections kept open while idle (`BERTH__DATABASE__MIN_CONNECTIONS`). Default 1.
+    pub min_connections: u32,
+    /// How long a request waits for a pooled connection, or for a new connection to open,
+    /// before it is answered 503 (`BERTH__DATABASE__ACQUIRE_TIMEOUT_SECONDS`). Default 5.
+    pub acquire_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            min_connections: 1,
+            acquire_timeout_seconds: 5,
+        }
+    }
 }
 
 /// `[storage]`: where blob content lives.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Backend kind (`BERTH__STORAGE__BACKEND`): `filesystem`. Default `filesystem`.
+    /// Backend kind (`BERTH__STORAGE__BACKEND`): `filesystem` or `s3`. Default `filesystem`.
     pub backend: StorageBackend,
     /// Root directory of the filesystem backend (`BERTH__STORAGE__PATH`). Default `<data_dir>/blobs`.
     pub path: Option<PathBuf>,
+    /// `[storage.s3]`: the S3 backend; required when `backend = "s3"`.
+    pub s3: Option<S3Config>,
 }
 
 impl Default for StorageConfig {
@@ -78,6 +99,7 @@ impl Default for StorageConfig {
         Self {
             backend: StorageBackend::Filesystem,
             path: None,
+            s3: None,
         }
     }
 }
@@ -86,6 +108,113 @@ impl Default for StorageConfig {
 #[serde(rename_all = "lowercase")]
 pub enum StorageBackend {
     Filesystem,
+    S3,
+}
+
+/// The smallest part S3 accepts in a multipart upload, except for the last part.
+pub const S3_MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+
+/// `[storage.s3]`: an S3 bucket, on AWS or any S3-compatible server.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Bucket name (`BERTH__STORAGE__S3__BUCKET`). Required.
+    pub bucket: String,
+    /// Region (`BERTH__STORAGE__S3__REGION`). Default `us-east-1`.
+    pub region: String,
+    /// Endpoint URL of an S3-compatible server, e.g. `http://127.0.0.1:9000`
+    /// (`BERTH__STORAGE__S3__ENDPOINT`). Default: AWS's endpoint for the region.
+    pub endpoint: Option<String>,
+    /// Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>`
+    /// (`BERTH__STORAGE__S3__PATH_STYLE`). Default `false`; most S3-compatible servers need `true`.
+    pub path_style: bool,
+    /// Access key id (`BERTH__STORAGE__S3__ACCESS_KEY_ID`). When unset, with the secret, the
+    /// AWS default chain is used (`AWS_ACCESS_KEY_ID`, profiles, instance or pod identity).
+    pub access_key_id: Option<String>,
+    /// Secret access key (`BERTH__STORAGE__S3__SECRET_ACCESS_KEY`).
+    #[serde(serialize_with = "mask_secret")]
+    pub secret_access_key: Option<SecretString>,
+    /// Prefix of every key Berth writes, e.g. `berth/` (`BERTH__STORAGE__S3__PREFIX`). Default empty.
+    pub prefix: String,
+    /// Size of the parts uploads are stored in, in bytes (`BERTH__STORAGE__S3__PART_SIZE_BYTES`).
+    /// At least 5 MiB (S3's minimum); a blob may have at most 10000 parts. Default 16 MiB
+    /// (blobs up to about 160 GB). Each upload in flight buffers up to two parts in memory.
+    pub part_size_bytes: u64,
+    /// Attempts per S3 request, retried with exponential back-off on throttling (`SlowDown`, 503)
+    /// and transient errors (`BERTH__STORAGE__S3__MAX_ATTEMPTS`). Default 5.
+    pub max_attempts: u32,
+    /// First back-off delay in milliseconds, doubled on each retry
+    /// (`BERTH__STORAGE__S3__INITIAL_BACKOFF_MS`). Default 200.
+    pub initial_backoff_ms: u64,
+    /// Answer blob downloads with a redirect to a presigned URL of the object instead of
+    /// streaming it through Berth (`BERTH__STORAGE__S3__REDIRECT`). Default `false`.
+    pub redirect: bool,
+    /// Lifetime of presigned URLs in seconds (`BERTH__STORAGE__S3__REDIRECT_EXPIRY_SECONDS`).
+    /// Default 600.
+    pub redirect_expiry_seconds: u64,
+    /// Create the bucket at start when it does not exist (`BERTH__STORAGE__S3__CREATE_BUCKET`).
+    /// Default `false`.
+    pub create_bucket: bool,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            endpoint: None,
+            path_style: false,
+            access_key_id: None,
+            secret_access_key: None,
+            prefix: String::new(),
+            part_size_bytes: 16 * 1024 * 1024,
+            max_attempts: 5,
+            initial_backoff_ms: 200,
+            redirect: false,
+            redirect_expiry_seconds: 600,
+            create_bucket: false,
+        }
+    }
+}
+
+fn mask_secret<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_some("****"),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl S3Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(format!("storage.s3.{m}")));
+        if self.bucket.len() < 3 {
+            return invalid("bucket must name a bucket (3 or more characters)".into());
+        }
+        if let Some(endpoint) = &self.endpoint
+            && !url::Url::parse(endpoint).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return invalid(format!("endpoint {endpoint:?} must be an http(s) URL"));
+        }
+        if self.access_key_id.is_some() != self.secret_access_key.is_some() {
+            return invalid("access_key_id and secret_access_key must be set together".into());
+        }
+        if self.part_size_bytes < S3_MIN_PART_BYTES || self.part_size_bytes > 5 << 30 {
+            return invalid("part_size_bytes must be between 5 MiB and 5 GiB".into());
+        }
+        if self.max_attempts == 0 {
+            return invalid("max_attempts must be at least 1".into());
+        }
+        if !(1..=7 * 86_400).contains(&self.redirect_expiry_seconds) {
+            return invalid("redirect_expiry_seconds must be between 1 and 604800".into());
+        }
+        if !self.prefix.is_empty() && !self.prefix.ends_with('/') {
+            return invalid(format!("prefix {:?} must end with /", self.prefix));
+        }
+        Ok(())
+    }
 }
 
 /// `[auth]`: tokens and the bootstrap administrator.
@@ -100,6 +229,18 @@ pub struct AuthConfig {
     pub project_creation: ProjectCreation,
     /// Whether anyone may sign up through `POST /api/v2.0/users` (`BERTH__AUTH__SELF_REGISTRATION`).
     pub self_registration: bool,
+    /// Idle lifetime of a console session in seconds (`BERTH__AUTH__SESSION_TTL_SECONDS`).
+    /// Default 3600.
+    pub session_ttl_seconds: u64,
+    /// Consecutive failed logins of one account before it is locked
+    /// (`BERTH__AUTH__LOGIN_MAX_FAILURES`); 0 disables locking. Default 5.
+    pub login_max_failures: u32,
+    /// How long a locked account refuses logins, in seconds (`BERTH__AUTH__LOGIN_LOCKOUT_SECONDS`).
+    /// Default 300.
+    pub login_lockout_seconds: u64,
+    /// Lifetime in days of robot accounts created without a `duration`
+    /// (`BERTH__AUTH__ROBOT_DURATION_DAYS`); -1 for never expiring. Default 30.
+    pub robot_duration_days: i64,
 }
 
 impl Default for AuthConfig {
@@ -109,6 +250,10 @@ impl Default for AuthConfig {
             token_ttl_seconds: 1800,
             project_creation: ProjectCreation::Everyone,
             self_registration: false,
+            session_ttl_seconds: 3600,
+            login_max_failures: 5,
+            login_lockout_seconds: 300,
+            robot_duration_days: 30,
         }
     }
 }
@@ -257,6 +402,50 @@ fn default_true() -> bool {
     true
 }
 
+/// `[workers]`: background jobs (garbage collection, retention, quota recalculation).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// Run the workers inside `berth serve` (`BERTH__WORKERS__EMBEDDED`). Default `true`; turn
+    /// it off when dedicated `berth worker` processes run the jobs.
+    pub embedded: bool,
+    /// Jobs one process runs at the same time (`BERTH__WORKERS__CONCURRENCY`). Default 2.
+    pub concurrency: usize,
+    /// Redis URL for wake-ups and locks across processes (`BERTH__WORKERS__REDIS_URL`), e.g.
+    /// `redis://127.0.0.1:6379/0`. Without it, wake-ups stay in-process, locks live in the
+    /// database, and other processes notice new jobs within `poll_seconds`.
+    pub redis_url: Option<String>,
+    /// How long a claimed job stays claimed without a renewal (`BERTH__WORKERS__LEASE_SECONDS`).
+    /// A job whose worker died is claimed again after this. Default 30.
+    pub lease_seconds: u64,
+    /// Longest wait between two looks at the queue (`BERTH__WORKERS__POLL_SECONDS`). Default 5.
+    pub poll_seconds: u64,
+    /// First retry delay of a failed job, doubled per attempt
+    /// (`BERTH__WORKERS__RETRY_BACKOFF_SECONDS`). Default 10.
+    pub retry_backoff_seconds: u64,
+    /// Garbage collection spares content touched within this many seconds
+    /// (`BERTH__WORKERS__GC_GRACE_SECONDS`), protecting pushes in flight. Default 7200.
+    pub gc_grace_seconds: u64,
+    /// How often schedules are re-read from the database
+    /// (`BERTH__WORKERS__SCHEDULE_SYNC_SECONDS`). Default 15.
+    pub schedule_sync_seconds: u64,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        Self {
+            embedded: true,
+            concurrency: 2,
+            redis_url: None,
+            lease_seconds: 30,
+            poll_seconds: 5,
+            retry_backoff_seconds: 10,
+            gc_grace_seconds: 7200,
+            schedule_sync_seconds: 15,
+        }
+    }
+}
+
 /// `[telemetry]`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -354,6 +543,43 @@ impl Config {
                 "auth.service must not be empty".into(),
             ));
         }
+        let w = &self.workers;
+        if w.concurrency == 0 || w.lease_seconds == 0 || w.poll_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "workers.concurrency, workers.lease_seconds and workers.poll_seconds must be at \
+                 least 1"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &w.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "workers.redis_url must start with redis:// or rediss://, got {:?}",
+                redact_url(url)
+            )));
+        }
+        if self.database.max_connections == 0
+            || self.database.min_connections > self.database.max_connections
+        {
+            return Err(ConfigError::Invalid(
+                "database.max_connections must be at least 1 and at least min_connections".into(),
+            ));
+        }
+        if self.database.acquire_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "database.acquire_timeout_seconds must be at least 1".into(),
+            ));
+        }
+        match (self.storage.backend, &self.storage.s3) {
+            (StorageBackend::S3, None) => {
+                return Err(ConfigError::Invalid(
+                    "storage.backend = \"s3\" needs a [storage.s3] section".into(),
+                ));
+            }
+            (StorageBackend::S3, Some(s3)) => s3.validate()?,
+            (StorageBackend::Filesystem, _) => {}
+        }
         if let Some(url) = &self.database.url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres"))
         {
@@ -379,6 +605,7 @@ impl Config {
     pub fn redacted_json(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = Some(redact_url(&self.database_url()));
+        shown.workers.redis_url = self.workers.redis_url.as_deref().map(redact_url);
         serde_json::to_string_pretty(&shown).unwrap_or_default()
     }
 
@@ -424,6 +651,27 @@ mod tests {
         std::fs::write(&file, "[registry]\nmax_manifest_bytes = 1024\n").expect("write");
         let err = Config::load(Some(&file), &Overrides::default()).expect_err("too small");
         assert!(err.to_string().contains("max_manifest_bytes"), "{err}");
+    }
+
+    #[test]
+    fn s3_section_is_checked_and_its_secret_masked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("berth.toml");
+        std::fs::write(&file, "[storage]\nbackend = \"s3\"\n").expect("write");
+        let err = Config::load(Some(&file), &Overrides::default()).expect_err("no section");
+        assert!(err.to_string().contains("[storage.s3]"), "{err}");
+
+        let s3 = "[storage]\nbackend = \"s3\"\n[storage.s3]\nbucket = \"blobs\"\n\
+                  access_key_id = \"AK\"\nsecret_access_key = \"very-secret\"\n";
+        std::fs::write(&file, format!("{s3}part_size_bytes = 1024\n")).expect("write");
+        let err = Config::load(Some(&file), &Overrides::default()).expect_err("small parts");
+        assert!(err.to_string().contains("part_size_bytes"), "{err}");
+
+        std::fs::write(&file, s3).expect("write");
+        let config = Config::load(Some(&file), &Overrides::default()).expect("valid s3 config");
+        let shown = config.redacted_json();
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(shown.contains("\"bucket\": \"blobs\""), "{shown}");
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_initial;
+mod m20261204_000010_workers;
+mod m20261204_000020_api;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -14,6 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261203_000001_initial::Migration)]
+        vec![
+            Box::new(m20261203_000001_initial::Migration),
+            Box::new(m20261204_000010_workers::Migration),
+            Box::new(m20261204_000020_api::Migration),
+        ]
     }
 }

@@ -1,4 +1,5 @@
-//! Project members: users holding one of the five project roles.
+//! Project members: users and user groups holding one of the five project roles (a user's
+//! effective role is the union of their own and their groups').
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -6,26 +7,31 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::projects::authorize;
 use crate::app::AppState;
 use crate::auth::{Action, ProjectRole, Resource};
-use crate::db::entities::{project_member, user};
+use crate::db::entities::{project_member, robot, user, user_group};
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{project}/members", web::get().to(list))
-        .route("/projects/{project}/members", web::post().to(create))
-        .route("/projects/{project}/members/{mid}", web::get().to(get))
-        .route("/projects/{project}/members/{mid}", web::put().to(update))
+    cfg.route("/projects/{project_name}/members", web::get().to(list))
+        .route("/projects/{project_name}/members", web::post().to(create))
+        .route("/projects/{project_name}/members/{mid}", web::get().to(get))
         .route(
-            "/projects/{project}/members/{mid}",
+            "/projects/{project_name}/members/{mid}",
+            web::put().to(update),
+        )
+        .route(
+            "/projects/{project_name}/members/{mid}",
             web::delete().to(delete),
         );
 }
 
-#[derive(Serialize)]
-struct MemberView {
+/// A project member: a user, group or robot holding a role.
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
     id: i64,
     project_id: i64,
     entity_name: String,
@@ -36,11 +42,21 @@ struct MemberView {
 }
 
 async fn view(state: &AppState, member: project_member::Model) -> Result<MemberView, ApiError> {
-    let entity_name = user::Entity::find_by_id(member.entity_id)
-        .one(&state.db)
-        .await?
-        .map(|u| u.username)
-        .unwrap_or_default();
+    let entity_name = match member.entity_type.as_str() {
+        "r" => robot::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|r| r.name),
+        "g" => user_group::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|g| g.group_name),
+        _ => user::Entity::find_by_id(member.entity_id)
+            .one(&state.db)
+            .await?
+            .map(|u| u.username),
+    }
+    .unwrap_or_default();
     Ok(MemberView {
         id: member.id,
         project_id: member.project_id,
@@ -61,7 +77,25 @@ fn role(role_id: i32) -> Result<ProjectRole, ApiError> {
     })
 }
 
-async fn list(
+/// Lists a project's members.
+///
+/// Members are users (`entity_type` `u`), groups (`g`) and robots that created the project
+/// (`r`), each with one role: 1 projectAdmin, 2 developer, 3 guest, 4 maintainer,
+/// 5 limitedGuest.
+#[utoipa::path(
+    get,
+    operation_id = "members_list",
+    path = "/api/v2.0/projects/{project_name}/members",
+    tag = "member",
+    params(("project_name" = String, Path, description = "Project name or id")),
+    responses(
+        (status = 200, description = "The members; `X-Total-Count` header", body = Vec<MemberView>),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -81,19 +115,95 @@ async fn list(
         .json(views))
 }
 
-#[derive(Deserialize)]
-struct MemberUser {
+/// The user to add, by id or name.
+#[derive(Deserialize, ToSchema)]
+pub struct MemberUser {
     user_id: Option<i64>,
     username: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct NewMember {
-    role_id: i32,
-    member_user: MemberUser,
+/// The group to add, by id or name.
+#[derive(Deserialize, ToSchema)]
+pub struct MemberGroup {
+    id: Option<i64>,
+    group_name: Option<String>,
 }
 
-async fn create(
+/// A new membership: `member_user` or `member_group`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewMember {
+    role_id: i32,
+    member_user: Option<MemberUser>,
+    member_group: Option<MemberGroup>,
+}
+
+/// The entity a new membership is for: its type letter, id and name.
+async fn entity_of(
+    state: &AppState,
+    body: &NewMember,
+) -> Result<(&'static str, i64, String), ApiError> {
+    match (&body.member_user, &body.member_group) {
+        (Some(member), None) => {
+            let found = match (&member.user_id, &member.username) {
+                (Some(id), _) => user::Entity::find_by_id(*id).one(&state.db).await?,
+                (None, Some(name)) => {
+                    user::Entity::find()
+                        .filter(user::Column::Username.eq(name))
+                        .one(&state.db)
+                        .await?
+                }
+                (None, None) => {
+                    return Err(ApiError::bad_request(
+                        "member_user needs user_id or username",
+                    ));
+                }
+            }
+            .ok_or_else(|| ApiError::not_found("no such user"))?;
+            Ok(("u", found.id, found.username))
+        }
+        (None, Some(group)) => {
+            let found = match (&group.id, &group.group_name) {
+                (Some(id), _) => user_group::Entity::find_by_id(*id).one(&state.db).await?,
+                (None, Some(name)) => {
+                    user_group::Entity::find()
+                        .filter(user_group::Column::GroupName.eq(name))
+                        .one(&state.db)
+                        .await?
+                }
+                (None, None) => {
+                    return Err(ApiError::bad_request("member_group needs id or group_name"));
+                }
+            }
+            .ok_or_else(|| ApiError::not_found("no such user group"))?;
+            Ok(("g", found.id, found.group_name))
+        }
+        _ => Err(ApiError::bad_request(
+            "give exactly one of member_user and member_group",
+        )),
+    }
+}
+
+/// Adds a user or group to a project with a role.
+///
+/// `member_user` names a user by `user_id` or `username`; `member_group` names a user group
+/// by `id` or `group_name`.
+#[utoipa::path(
+    post,
+    operation_id = "members_create",
+    path = "/api/v2.0/projects/{project_name}/members",
+    tag = "member",
+    params(("project_name" = String, Path, description = "Project name or id")),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added; `Location` names the membership"),
+        (status = 400, description = "Invalid role or body", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project, user or group", body = super::docs::Errors),
+        (status = 409, description = "Already a member", body = super::docs::Errors),
+    )
+)]
+pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -101,26 +211,12 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Member, Action::Create).await?;
     let role = role(body.role_id)?;
-    let target = match (&body.member_user.user_id, &body.member_user.username) {
-        (Some(id), _) => user::Entity::find_by_id(*id).one(&state.db).await?,
-        (None, Some(name)) => {
-            user::Entity::find()
-                .filter(user::Column::Username.eq(name))
-                .one(&state.db)
-                .await?
-        }
-        (None, None) => {
-            return Err(ApiError::bad_request(
-                "member_user needs user_id or username",
-            ));
-        }
-    }
-    .ok_or_else(|| ApiError::not_found("no such user"))?;
+    let (entity_type, entity_id, entity_name) = entity_of(&state, &body).await?;
     let now = Utc::now();
     let inserted = project_member::Entity::insert(project_member::ActiveModel {
         project_id: Set(project.id),
-        entity_id: Set(target.id),
-        entity_type: Set("u".into()),
+        entity_id: Set(entity_id),
+        entity_type: Set(entity_type.into()),
         role_id: Set(role.id().unwrap_or_default()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -139,8 +235,8 @@ async fn create(
             ))
             .finish()),
         Err(e) if crate::db::is_unique_violation(&e) => Err(ApiError::conflict(format!(
-            "{} is already a member of project {}",
-            target.username, project.name
+            "{entity_name} is already a member of project {}",
+            project.name
         ))),
         Err(e) => Err(e.into()),
     }
@@ -158,7 +254,23 @@ async fn member(
         .ok_or_else(|| ApiError::not_found(format!("member {mid} not found")))
 }
 
-async fn get(
+/// Reads one membership.
+///
+/// The member id is the one `Location` and the list return, not the user id.
+#[utoipa::path(
+    get,
+    operation_id = "members_get",
+    path = "/api/v2.0/projects/{project_name}/members/{mid}",
+    tag = "member",
+    params(("project_name" = String, Path, description = "Project name or id"), ("mid" = i64, Path, description = "Member id")),
+    responses(
+        (status = 200, description = "The member", body = MemberView),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project or member", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
@@ -169,12 +281,31 @@ async fn get(
     Ok(HttpResponse::Ok().json(view(&state, found).await?))
 }
 
-#[derive(Deserialize)]
-struct RoleUpdate {
+/// A new role.
+#[derive(Deserialize, ToSchema)]
+pub struct RoleUpdate {
     role_id: i32,
 }
 
-async fn update(
+/// Changes a member's role.
+///
+/// The change applies to the member's next request on every replica.
+#[utoipa::path(
+    put,
+    operation_id = "members_update",
+    path = "/api/v2.0/projects/{project_name}/members/{mid}",
+    tag = "member",
+    params(("project_name" = String, Path, description = "Project name or id"), ("mid" = i64, Path, description = "Member id")),
+    request_body = RoleUpdate,
+    responses(
+        (status = 200, description = "Changed"),
+        (status = 400, description = "Invalid role", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project or member", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
@@ -196,7 +327,23 @@ async fn update(
     Ok(HttpResponse::Ok().finish())
 }
 
-async fn delete(
+/// Removes a member from a project.
+///
+/// The member loses the role's rights at once.
+#[utoipa::path(
+    delete,
+    operation_id = "members_delete",
+    path = "/api/v2.0/projects/{project_name}/members/{mid}",
+    tag = "member",
+    params(("project_name" = String, Path, description = "Project name or id"), ("mid" = i64, Path, description = "Member id")),
+    responses(
+        (status = 200, description = "Removed"),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project or member", body = super::docs::Errors),
+    )
+)]
+pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,

@@ -3,64 +3,167 @@
 //! Errors leave in Harbor's envelope through [`ApiError`]; list endpoints page with `page` and
 //! `page_size` and report `X-Total-Count` and a `Link` header.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use sea_orm::DbErr;
+use utoipa::OpenApi;
 
 use crate::app::AppState;
-use crate::auth::{AuthError, Credentials, Principal};
-use crate::error::ApiError;
+use crate::auth::{AuthError, Credentials, Principal, session};
+use crate::error::{ApiError, ApiErrorCode};
 
+mod artifacts;
+pub mod audit;
+mod audit_logs;
+mod configurations;
+pub mod docs;
+mod gc;
+mod immutable;
+mod jobservice;
+mod labels;
+mod login;
 mod members;
+mod project_meta;
 mod projects;
+pub mod query;
+mod quotas;
+mod repositories;
+mod retentions;
+mod robots;
+mod search;
 mod system;
+mod usergroups;
 mod users;
 
-/// Mounts `/api/v2.0`.
+/// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v2.0")
-            .app_data(web::JsonConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid JSON body: {err}")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid query parameters: {err}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError::bad_request(format!("invalid path: {err}")).into()
-            }))
-            .configure(system::configure)
-            .configure(users::configure)
-            .configure(projects::configure)
-            .configure(members::configure)
-            .default_service(web::to(|req: HttpRequest| async move {
-                Err::<actix_web::HttpResponse, _>(ApiError::not_found(format!(
-                    "no API endpoint {} {}",
-                    req.method(),
-                    req.path()
-                )))
-            })),
-    );
+    cfg.configure(login::configure)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v2.0/swagger/{_:.*}")
+                .url("/api/v2.0/openapi.json", docs::ApiDoc::openapi()),
+        )
+        .service(
+            web::scope("/api/v2.0")
+                .wrap(actix_web::middleware::from_fn(audit::record_mutations))
+                .app_data(web::JsonConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid JSON body: {err}")).into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid query parameters: {err}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("invalid path: {err}")).into()
+                }))
+                .configure(system::configure)
+                .configure(users::configure)
+                .configure(projects::configure)
+                .configure(members::configure)
+                .configure(robots::configure)
+                .configure(repositories::configure)
+                .configure(artifacts::configure)
+                .configure(labels::configure)
+                .configure(audit_logs::configure)
+                .configure(configurations::configure)
+                .configure(search::configure)
+                .configure(project_meta::configure)
+                .configure(usergroups::configure)
+                .configure(gc::configure)
+                .configure(quotas::configure)
+                .configure(retentions::configure)
+                .configure(immutable::configure)
+                .configure(jobservice::configure)
+                .default_service(web::to(unrouted)),
+        );
 }
 
-/// Who is calling the REST API: Basic credentials, or anonymous without them.
+/// Answers a request no route took: 405 with `Allow` when the path exists for other methods
+/// (per the API description), 404 otherwise.
+pub(crate) async fn unrouted(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    let allowed = docs::methods_of(req.path());
+    if allowed.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no API endpoint {} {}",
+            req.method(),
+            req.path()
+        )));
+    }
+    let mut response = actix_web::ResponseError::error_response(&ApiError::new(
+        ApiErrorCode::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}; use {}",
+            req.method(),
+            req.path(),
+            allowed.join(", ")
+        ),
+    ));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    Ok(response)
+}
+
+/// Who is calling the REST API: Basic credentials of a user or robot, a console session
+/// cookie, or anonymous without either. The caller's name is kept in the request for the
+/// audit log.
 ///
 /// # Errors
-/// 401 for malformed or wrong credentials.
+/// 401 for malformed or wrong credentials, 429 while the account is locked, 403 for a session
+/// call that changes something without the CSRF token.
 pub(crate) async fn caller(state: &AppState, req: &HttpRequest) -> Result<Principal, ApiError> {
-    match Credentials::from_request(req) {
-        Ok(Credentials::None) => Ok(Principal::Anonymous),
+    let principal = match Credentials::from_request(req) {
+        Ok(Credentials::None) => session_caller(state, req).await?,
         Ok(Credentials::Basic { username, password }) => state
             .authenticator
             .authenticate(&state.db, &username, &password)
             .await
-            .map_err(|e| match e {
-                AuthError::Database(e) => db_error(e),
-                _ => ApiError::unauthorized("invalid username or password"),
-            }),
-        Ok(Credentials::Bearer(_)) | Err(_) => Err(ApiError::unauthorized(
-            "use HTTP Basic credentials of a user or robot account",
-        )),
+            .map_err(auth_error)?,
+        Ok(Credentials::Bearer(_)) | Err(_) => {
+            return Err(ApiError::unauthorized(
+                "use HTTP Basic credentials of a user or robot account",
+            ));
+        }
+    };
+    audit::note_operator(req, &principal);
+    Ok(principal)
+}
+
+/// The REST answer to refused credentials.
+pub(crate) fn auth_error(err: AuthError) -> ApiError {
+    match err {
+        AuthError::Database(e) => db_error(e),
+        AuthError::RobotCorrupt(e) => ApiError::internal(&e),
+        AuthError::Locked { .. } => ApiError::new(ApiErrorCode::TooManyRequests, err.to_string()),
+        AuthError::BadCredentials | AuthError::Malformed => {
+            ApiError::unauthorized("invalid username or password")
+        }
     }
+}
+
+/// The user of a console session cookie; anonymous without one. Calls that change something
+/// must carry the session's CSRF token in `X-Harbor-CSRF-Token`.
+async fn session_caller(state: &AppState, req: &HttpRequest) -> Result<Principal, ApiError> {
+    let Some(cookie) = req.cookie(session::SESSION_COOKIE) else {
+        return Ok(Principal::Anonymous);
+    };
+    let ttl = state.config.auth.session_ttl_seconds;
+    let Some(live) = session::resume(&state.db, cookie.value(), ttl).await? else {
+        return Ok(Principal::Anonymous);
+    };
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let echoed = req
+        .headers()
+        .get(session::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if !safe && !echoed.is_some_and(|t| session::tokens_match(t, &live.csrf_token)) {
+        return Err(ApiError::forbidden(format!(
+            "CSRF token missing or invalid: send the {} cookie's value in {}",
+            session::CSRF_COOKIE,
+            session::CSRF_HEADER
+        )));
+    }
+    Ok(live.principal)
 }
 
 /// The caller, who must be signed in.
@@ -72,6 +175,9 @@ pub(crate) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Pri
 }
 
 pub(crate) fn db_error(err: DbErr) -> ApiError {
+    if crate::db::is_invalid_text(&err) {
+        return ApiError::bad_request("text values must be valid UTF-8 without NUL characters");
+    }
     if crate::db::is_unavailable(&err) {
         ApiError::unavailable(&err)
     } else {
@@ -141,11 +247,11 @@ pub(crate) mod query_value {
     }
 }
 
-fn first_page() -> u64 {
+pub(crate) fn first_page() -> u64 {
     1
 }
 
-fn default_page_size() -> u64 {
+pub(crate) fn default_page_size() -> u64 {
     10
 }
 
@@ -160,7 +266,45 @@ impl Paging {
                 "page must be at least 1 and page_size between 1 and 100",
             ));
         }
-        Ok(((self.page - 1) * self.page_size, self.page_size))
+        let offset = (self.page - 1)
+            .checked_mul(self.page_size)
+            .filter(|o| i64::try_from(*o).is_ok())
+            .ok_or_else(|| ApiError::bad_request("page is too large"))?;
+        Ok((offset, self.page_size))
+    }
+}
+
+/// A JSON body that must be an object: serde would also build a struct whose fields are all
+/// optional from an array, which the API description does not allow.
+pub(crate) struct ObjectJson<T>(pub T);
+
+impl<T> ObjectJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ObjectJson<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for ObjectJson<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let object =
+            web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            serde_json::from_value(serde_json::Value::Object(object))
+                .map(ObjectJson)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")).into())
+        })
     }
 }
 
@@ -172,7 +316,7 @@ pub(crate) fn paged(
     total: u64,
 ) {
     response.insert_header(("X-Total-Count", total.to_string()));
-    if paging.page * paging.page_size < total {
+    if paging.page.saturating_mul(paging.page_size) < total {
         response.insert_header((
             "Link",
             format!(

@@ -1,6 +1,6 @@
 //! Projects (tenants): create, list, read, change visibility, delete.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -11,12 +11,13 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
 use crate::auth::{Action, Principal, ProjectAccess, ProjectRole, Resource};
 use crate::config::ProjectCreation;
-use crate::db::entities::{manifest, project, project_member, repository, user};
+use crate::db::entities::{manifest, project, project_member, repository, user, user_group_member};
 use crate::error::ApiError;
 use crate::names;
 
@@ -24,9 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects", web::post().to(create))
         .route("/projects", web::get().to(list))
         .route("/projects", web::head().to(exists))
-        .route("/projects/{project}", web::get().to(get))
-        .route("/projects/{project}", web::put().to(update))
-        .route("/projects/{project}", web::delete().to(delete));
+        .route("/projects/{project_name}", web::get().to(get))
+        .route("/projects/{project_name}", web::put().to(update))
+        .route("/projects/{project_name}", web::delete().to(delete));
 }
 
 /// Finds a project by name, or by id when the path segment is numeric and the caller did not
@@ -62,17 +63,28 @@ pub(crate) async fn authorize(
 ) -> Result<(Principal, project::Model, ProjectAccess), ApiError> {
     let principal = caller(state, req).await?;
     let project = find(state, req, name_or_id).await?;
-    let access = state
-        .rbac
-        .access_to(&state.db, &principal, &project)
-        .await?;
+    let access = authorize_in(state, req, &principal, &project, resource, action).await?;
+    Ok((principal, project, access))
+}
+
+/// [`authorize`] for a project already loaded.
+pub(crate) async fn authorize_in(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: &Principal,
+    project: &project::Model,
+    resource: Resource,
+    action: Action,
+) -> Result<ProjectAccess, ApiError> {
+    super::audit::note_project(req, project.id);
+    let access = state.rbac.access_to(&state.db, principal, project).await?;
     if state.rbac.allows(&access, resource, action) {
-        return Ok((principal, project, access));
+        return Ok(access);
     }
     let readable = state.rbac.allows(&access, Resource::Project, Action::Read);
-    Err(match (&principal, readable) {
+    Err(match (principal, readable) {
         (Principal::Anonymous, _) => ApiError::unauthorized("authentication required"),
-        (_, false) => ApiError::not_found(format!("project {name_or_id} not found")),
+        (_, false) => ApiError::not_found(format!("project {} not found", project.name)),
         (_, true) => ApiError::forbidden(format!(
             "{} on {} is not allowed in project {}",
             action.name(),
@@ -82,8 +94,9 @@ pub(crate) async fn authorize(
     })
 }
 
-#[derive(Serialize)]
-struct ProjectView {
+/// A project as Harbor shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectView {
     project_id: i64,
     name: String,
     owner_id: i64,
@@ -92,7 +105,7 @@ struct ProjectView {
     update_time: DateTime<Utc>,
     deleted: bool,
     repo_count: u64,
-    metadata: HashMap<&'static str, String>,
+    metadata: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_user_role_id: Option<i32>,
     current_user_role_ids: Vec<i32>,
@@ -118,6 +131,8 @@ async fn view(
         .count(&state.db)
         .await?;
     let role_ids: Vec<i32> = access.roles.iter().filter_map(|r| r.id()).collect();
+    let mut metadata = crate::metadata::load(&state.db, project.id).await?;
+    metadata.insert("public".into(), project.public.to_string());
     Ok(ProjectView {
         project_id: project.id,
         name: project.name,
@@ -127,19 +142,18 @@ async fn view(
         update_time: project.updated_at,
         deleted: false,
         repo_count,
-        metadata: HashMap::from([("public", project.public.to_string())]),
+        metadata,
         current_user_role_id: role_ids.iter().min().copied(),
         current_user_role_ids: role_ids,
     })
 }
 
-#[derive(Deserialize, Default)]
-struct Metadata {
-    public: Option<String>,
-}
+/// A project's metadata map as sent and shown: string keys and values.
+type Metadata = BTreeMap<String, String>;
 
-#[derive(Deserialize)]
-struct NewProject {
+/// A new project.
+#[derive(Deserialize, ToSchema)]
+pub struct NewProject {
     project_name: String,
     /// Harbor's deprecated top-level flag, still sent by older tools.
     public: Option<bool>,
@@ -152,7 +166,10 @@ fn parse_public(
     metadata: Option<&Metadata>,
     legacy: Option<bool>,
 ) -> Result<Option<bool>, ApiError> {
-    match metadata.and_then(|m| m.public.as_deref()) {
+    if let Some(metadata) = metadata {
+        crate::metadata::check_all(metadata).map_err(ApiError::bad_request)?;
+    }
+    match metadata.and_then(|m| m.get("public")).map(String::as_str) {
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
         Some(other) => Err(ApiError::bad_request(format!(
@@ -162,14 +179,43 @@ fn parse_public(
     }
 }
 
-async fn create(
+/// Creates a project; the creator becomes its project administrator.
+///
+/// Names are lower case letters, digits and `._-`. `metadata` holds `public` and the policy
+/// switches; `storage_limit` is in bytes, -1 for unlimited. Who may create projects follows the
+/// `project_creation_restriction` setting; robots need the system `project:create` permission
+/// and administer the projects they create.
+#[utoipa::path(
+    post,
+    operation_id = "projects_create",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    request_body = NewProject,
+    responses(
+        (status = 201, description = "Created; `Location` names the project"),
+        (status = 400, description = "Invalid name, metadata or limit", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed to create projects", body = super::docs::Errors),
+        (status = 409, description = "The name is taken", body = super::docs::Errors),
+    )
+)]
+pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewProject>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = signed_in(&state, &req).await?;
-    if state.config.auth.project_creation == ProjectCreation::Adminonly && !principal.is_sysadmin()
-    {
+    let may_create = match &principal {
+        Principal::Robot(_) => state
+            .rbac
+            .system_allows(&principal, "project", Action::Create),
+        _ => {
+            principal.is_sysadmin()
+                || crate::settings::project_creation(&state.db, &state.config).await?
+                    == ProjectCreation::Everyone
+        }
+    };
+    if !may_create {
         return Err(ApiError::forbidden(
             "only system administrators can create projects",
         ));
@@ -189,9 +235,17 @@ async fn create(
             "storage_limit must be -1 (unlimited) or a size in bytes",
         ));
     }
-    let owner_id = principal.user_id().unwrap_or_default();
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    // A robot owns nothing itself: the first administrator is recorded as owner, and the robot
+    // becomes the project's administrator through a membership.
+    let (owner_id, member) = match &principal {
+        Principal::Robot(robot) => (first_admin(&txn).await?, ("r", robot.id)),
+        _ => {
+            let id = principal.user_id().unwrap_or_default();
+            (id, ("u", id))
+        }
+    };
     let inserted = project::Entity::insert(project::ActiveModel {
         name: Set(body.project_name.clone()),
         public: Set(public),
@@ -215,8 +269,8 @@ async fn create(
     };
     project_member::Entity::insert(project_member::ActiveModel {
         project_id: Set(project_id),
-        entity_id: Set(owner_id),
-        entity_type: Set("u".into()),
+        entity_id: Set(member.1),
+        entity_type: Set(member.0.into()),
         role_id: Set(ProjectRole::ProjectAdmin.id().unwrap_or(1)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -224,14 +278,83 @@ async fn create(
     })
     .exec(&txn)
     .await?;
+    if let Some(metadata) = &body.metadata {
+        crate::metadata::store(&txn, project_id, metadata).await?;
+    }
     txn.commit().await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v2.0/projects/{project_id}")))
         .finish())
 }
 
+async fn first_admin(db: &impl sea_orm::ConnectionTrait) -> Result<i64, ApiError> {
+    user::Entity::find()
+        .filter(user::Column::Sysadmin.eq(true))
+        .order_by_asc(user::Column::Id)
+        .one(db)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| {
+            ApiError::new(
+                crate::error::ApiErrorCode::Conflict,
+                "no administrator exists",
+            )
+        })
+}
+
+/// The projects `principal` may see: all for administrators, else public ones and those it
+/// is a member of (directly or through a group), plus for robots those its permissions name.
+pub(crate) fn visible_to(principal: &Principal) -> Option<Condition> {
+    if principal.is_sysadmin() {
+        return None;
+    }
+    let mut visible = Condition::any().add(project::Column::Public.eq(true));
+    let membership = |kind: &str, id: i64| {
+        Query::select()
+            .column(project_member::Column::ProjectId)
+            .from(project_member::Entity)
+            .and_where(Expr::col(project_member::Column::EntityType).eq(kind))
+            .and_where(Expr::col(project_member::Column::EntityId).eq(id))
+            .to_owned()
+    };
+    match principal {
+        Principal::User { id, .. } => {
+            let groups = Query::select()
+                .column(user_group_member::Column::GroupId)
+                .from(user_group_member::Entity)
+                .and_where(Expr::col(user_group_member::Column::UserId).eq(*id))
+                .to_owned();
+            let via_group = Query::select()
+                .column(project_member::Column::ProjectId)
+                .from(project_member::Entity)
+                .and_where(Expr::col(project_member::Column::EntityType).eq("g"))
+                .and_where(Expr::col(project_member::Column::EntityId).in_subquery(groups))
+                .to_owned();
+            visible = visible
+                .add(project::Column::Id.in_subquery(membership("u", *id)))
+                .add(project::Column::Id.in_subquery(via_group));
+        }
+        Principal::Robot(robot) => {
+            let namespaces: Vec<&str> = robot
+                .permissions
+                .iter()
+                .filter(|p| p.kind == "project")
+                .map(|p| p.namespace.as_str())
+                .collect();
+            if namespaces.contains(&"*") {
+                return None;
+            }
+            visible = visible
+                .add(project::Column::Id.in_subquery(membership("r", robot.id)))
+                .add(project::Column::Name.is_in(namespaces));
+        }
+        Principal::Anonymous => {}
+    }
+    Some(visible)
+}
+
 #[derive(Deserialize)]
-struct ListQuery {
+pub struct ListQuery {
     name: Option<String>,
     #[serde(default, deserialize_with = "super::query_value::optional_bool")]
     public: Option<bool>,
@@ -239,7 +362,28 @@ struct ListQuery {
     paging: Paging,
 }
 
-async fn list(
+/// Lists the projects the caller can see.
+///
+/// Administrators see every project; others see public projects and those they are members
+/// of (directly or through a group). Ordered by name.
+#[utoipa::path(
+    get,
+    operation_id = "projects_list",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    params(
+        ("name" = Option<String>, Query, description = "Only projects whose name contains this"),
+        ("public" = Option<bool>, Query, description = "Only public or only private projects"),
+        ("page" = Option<u64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Items per page, 1-100 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "One page of projects; `X-Total-Count` and `Link` headers", body = Vec<ProjectView>),
+        (status = 400, description = "Invalid query", body = super::docs::Errors),
+        (status = 401, description = "Wrong credentials", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
@@ -247,17 +391,7 @@ async fn list(
     let principal = caller(&state, &req).await?;
     let (offset, limit) = query.paging.window()?;
     let mut select = project::Entity::find();
-    if !principal.is_sysadmin() {
-        let mut visible = Condition::any().add(project::Column::Public.eq(true));
-        if let Some(user_id) = principal.user_id() {
-            let member_of = Query::select()
-                .column(project_member::Column::ProjectId)
-                .from(project_member::Entity)
-                .and_where(Expr::col(project_member::Column::EntityType).eq("u"))
-                .and_where(Expr::col(project_member::Column::EntityId).eq(user_id))
-                .to_owned();
-            visible = visible.add(project::Column::Id.in_subquery(member_of));
-        }
+    if let Some(visible) = visible_to(&principal) {
         select = select.filter(visible);
     }
     if let Some(name) = query.name.as_deref().filter(|n| !n.is_empty()) {
@@ -283,13 +417,30 @@ async fn list(
     Ok(response.json(views))
 }
 
-#[derive(Deserialize)]
-struct ExistsQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExistsQuery {
+    /// The name to check.
     project_name: String,
 }
 
-/// `HEAD /projects?project_name=`: 200 when the name is taken, 404 otherwise.
-async fn exists(
+/// Checks whether a project name is taken.
+///
+/// Answers 200 when a project of that name exists and 404 when it does not, without a body.
+#[utoipa::path(
+    head,
+    operation_id = "projects_exists",
+    path = "/api/v2.0/projects",
+    tag = "project",
+    params(ExistsQuery),
+    responses(
+        (status = 200, description = "The name is taken"),
+        (status = 400, description = "Missing project_name"),
+        (status = 401, description = "Authentication required"),
+        (status = 404, description = "The name is free"),
+    )
+)]
+pub async fn exists(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<ExistsQuery>,
@@ -306,7 +457,23 @@ async fn exists(
     })
 }
 
-async fn get(
+/// Reads a project with the caller's roles in it.
+///
+/// Private projects the caller cannot read answer 404 (401 to anonymous callers), so their
+/// names do not leak.
+#[utoipa::path(
+    get,
+    operation_id = "projects_get",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    responses(
+        (status = 200, description = "The project", body = ProjectView),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -316,32 +483,74 @@ async fn get(
     Ok(HttpResponse::Ok().json(view(&state, project, &access).await?))
 }
 
-#[derive(Deserialize)]
-struct ProjectUpdate {
+/// The changeable part of a project.
+#[derive(Deserialize, ToSchema)]
+pub struct ProjectUpdate {
     public: Option<bool>,
     metadata: Option<Metadata>,
 }
 
-async fn update(
+/// Changes a project's visibility and metadata switches.
+///
+/// Everything is validated first and stored in one transaction.
+#[utoipa::path(
+    put,
+    operation_id = "projects_update",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    request_body = ProjectUpdate,
+    responses(
+        (status = 200, description = "Updated"),
+        (status = 400, description = "Invalid metadata", body = super::docs::Errors),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<ProjectUpdate>,
+    body: super::ObjectJson<ProjectUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
-    if let Some(public) = parse_public(body.metadata.as_ref(), body.public)? {
+    let public = parse_public(body.metadata.as_ref(), body.public)?;
+    let txn = state.db.begin().await?;
+    if let Some(public) = public {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public))
             .col_expr(project::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(project::Column::Id.eq(project.id))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
     }
+    if let Some(metadata) = &body.metadata {
+        crate::metadata::store(&txn, project.id, metadata).await?;
+    }
+    txn.commit().await?;
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Deletes an empty project. A project still holding artifacts is refused (412), like Harbor.
-async fn delete(
+/// Deletes an empty project.
+///
+/// A project still holding artifacts is refused with 412, like Harbor; `_deletable` tells in
+/// advance.
+#[utoipa::path(
+    delete,
+    operation_id = "projects_delete",
+    path = "/api/v2.0/projects/{project_name}",
+    tag = "project",
+    params(("project_name" = String, Path, description = "Project name, or id unless `X-Is-Resource-Name: true`")),
+    responses(
+        (status = 200, description = "Deleted"),
+        (status = 401, description = "Authentication required", body = super::docs::Errors),
+        (status = 403, description = "Not allowed", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+        (status = 412, description = "The project still holds artifacts", body = super::docs::Errors),
+    )
+)]
+pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

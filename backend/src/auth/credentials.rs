@@ -2,6 +2,10 @@
 //!
 //! Verifying an argon2id hash costs tens of milliseconds, so a successful Basic check is
 //! remembered for a short time under a SHA-256 of the credentials (never the password itself).
+//!
+//! Names starting with `robot$` are robot accounts, checked against their secret, expiry and
+//! disabled flag. Repeated failures lock an account for a while; the count lives in the
+//! database so every replica enforces the same lock.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,11 +14,16 @@ use std::time::{Duration, Instant};
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 use base64::Engine;
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest as _, Sha256};
 
+use super::robot::{ROBOT_PREFIX, RobotAccount};
 use super::{Principal, password};
-use crate::db::entities::user;
+use crate::config::AuthConfig;
+use crate::db::entities::{login_failure, robot, user};
 
 /// How long a verified password is remembered.
 const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -36,6 +45,10 @@ pub enum AuthError {
     Malformed,
     #[error("invalid username or password")]
     BadCredentials,
+    #[error("too many failed logins; account locked for {retry_after_seconds} more seconds")]
+    Locked { retry_after_seconds: u64 },
+    #[error("robot account permissions are corrupt: {0}")]
+    RobotCorrupt(#[from] casbin::Error),
     #[error(transparent)]
     Database(#[from] DbErr),
 }
@@ -70,18 +83,30 @@ impl Credentials {
     }
 }
 
-/// Checks usernames and passwords.
-#[derive(Default)]
+/// Checks usernames and passwords of users and robot accounts.
 pub struct Authenticator {
     cache: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    max_failures: u32,
+    lockout: chrono::Duration,
 }
 
 impl Authenticator {
-    /// Returns the user whose credentials these are.
+    pub fn new(config: &AuthConfig) -> Self {
+        Self {
+            cache: Mutex::new(HashMap::new()),
+            max_failures: config.login_max_failures,
+            lockout: chrono::Duration::seconds(
+                i64::try_from(config.login_lockout_seconds).unwrap_or(i64::MAX / 1000),
+            ),
+        }
+    }
+
+    /// Returns the user or robot whose credentials these are.
     ///
     /// # Errors
-    /// [`AuthError::BadCredentials`] for an unknown user or a wrong password (indistinguishably),
-    /// or a database failure.
+    /// [`AuthError::BadCredentials`] for an unknown account or a wrong password
+    /// (indistinguishably), [`AuthError::Locked`] while the account is locked, or a database
+    /// failure.
     pub async fn authenticate(
         &self,
         db: &DatabaseConnection,
@@ -97,30 +122,139 @@ impl Authenticator {
         if let Some(principal) = self.cached(&key) {
             return Ok(principal);
         }
+        self.check_lock(db, username).await?;
+        let principal = if username.starts_with(ROBOT_PREFIX) {
+            self.robot(db, username, password).await?
+        } else {
+            self.user(db, username, password).await?
+        };
+        match principal {
+            Some(principal) => {
+                login_failure::Entity::delete_by_id(username.to_owned())
+                    .exec(db)
+                    .await?;
+                self.remember(key, principal.clone());
+                Ok(principal)
+            }
+            None => {
+                self.record_failure(db, username).await?;
+                Err(AuthError::BadCredentials)
+            }
+        }
+    }
+
+    /// The user, or `None` when the password is wrong. Unknown users are refused at once.
+    async fn user(
+        &self,
+        db: &DatabaseConnection,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Principal>, AuthError> {
         let found = user::Entity::find()
             .filter(user::Column::Username.eq(username))
             .one(db)
             .await?;
         let Some(found) = found else {
             // Spend the same time as a real check so usernames cannot be probed by timing.
-            let _ = password::verify(password, DUMMY_HASH);
+            let _ = verify_blocking(password, DUMMY_HASH).await;
             return Err(AuthError::BadCredentials);
         };
-        let stored = found.password_hash.clone();
-        let candidate = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
-            .await
-            .unwrap_or(false);
-        if !matches {
-            return Err(AuthError::BadCredentials);
+        if !verify_blocking(password, &found.password_hash).await {
+            return Ok(None);
         }
-        let principal = Principal::User {
+        Ok(Some(Principal::User {
             id: found.id,
             username: found.username,
             sysadmin: found.sysadmin,
+        }))
+    }
+
+    /// The robot, or `None` when the secret is wrong. Unknown, disabled and expired robots are
+    /// refused at once.
+    async fn robot(
+        &self,
+        db: &DatabaseConnection,
+        name: &str,
+        secret: &str,
+    ) -> Result<Option<Principal>, AuthError> {
+        let found = robot::Entity::find()
+            .filter(robot::Column::Name.eq(name))
+            .one(db)
+            .await?;
+        let usable = found.filter(|r| !r.disabled && r.expires_at.is_none_or(|at| at > Utc::now()));
+        let Some(found) = usable else {
+            let _ = verify_blocking(secret, DUMMY_HASH).await;
+            return Err(AuthError::BadCredentials);
         };
-        self.remember(key, principal.clone());
-        Ok(principal)
+        if !verify_blocking(secret, &found.secret_hash).await {
+            return Ok(None);
+        }
+        let account = RobotAccount::load(&found).await?;
+        Ok(Some(Principal::Robot(std::sync::Arc::new(account))))
+    }
+
+    async fn check_lock(&self, db: &DatabaseConnection, username: &str) -> Result<(), AuthError> {
+        if self.max_failures == 0 {
+            return Ok(());
+        }
+        let row = login_failure::Entity::find_by_id(username.to_owned())
+            .one(db)
+            .await?;
+        if let Some(until) = row.and_then(|r| r.locked_until)
+            && until > Utc::now()
+        {
+            let left = std::cmp::max((until - Utc::now()).num_seconds(), 1);
+            return Err(AuthError::Locked {
+                retry_after_seconds: u64::try_from(left).unwrap_or(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt; the attempt that reaches the limit locks the account.
+    async fn record_failure(&self, db: &DatabaseConnection, username: &str) -> Result<(), DbErr> {
+        if self.max_failures == 0 {
+            return Ok(());
+        }
+        let now = Utc::now();
+        login_failure::Entity::insert(login_failure::ActiveModel {
+            username: Set(username.to_owned()),
+            failures: Set(1),
+            locked_until: Set(None),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(login_failure::Column::Username)
+                .value(
+                    login_failure::Column::Failures,
+                    Expr::col((login_failure::Entity, login_failure::Column::Failures)).add(1),
+                )
+                .value(login_failure::Column::UpdatedAt, now)
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+        let failures = login_failure::Entity::find_by_id(username.to_owned())
+            .one(db)
+            .await?
+            .map_or(0, |r| r.failures);
+        if failures >= i32::try_from(self.max_failures).unwrap_or(i32::MAX) {
+            tracing::warn!(
+                user.name = username,
+                failures,
+                "account locked after failed logins"
+            );
+            login_failure::Entity::update_many()
+                .col_expr(login_failure::Column::Failures, Expr::value(0))
+                .col_expr(
+                    login_failure::Column::LockedUntil,
+                    Expr::value(now + self.lockout),
+                )
+                .filter(login_failure::Column::Username.eq(username))
+                .exec(db)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Forgets every remembered credential (after a password or role change).
@@ -144,6 +278,14 @@ impl Authenticator {
             cache.insert(key, (principal, Instant::now()));
         }
     }
+}
+
+async fn verify_blocking(candidate: &str, stored: &str) -> bool {
+    let candidate = candidate.to_owned();
+    let stored = stored.to_owned();
+    tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+        .await
+        .unwrap_or(false)
 }
 
 /// A valid argon2id hash of a random string, verified when the user does not exist.

@@ -5,9 +5,12 @@ pub mod oidc;
 pub mod password;
 pub mod principal;
 pub mod rbac;
+pub mod robot;
+pub mod session;
 pub mod token;
 
 pub use credentials::{AuthError, Authenticator, Credentials};
 pub use principal::Principal;
 pub use rbac::{Action, ProjectAccess, ProjectRole, Rbac, Resource};
+pub use robot::{RobotAccount, RobotLevel, RobotPermission};
 pub use token::{Access, Claims, TokenService};

@@ -1,5 +1,7 @@
 //! The authenticated caller.
 
+use super::robot::Robot;
+
 /// Who a request acts for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
@@ -11,6 +13,8 @@ pub enum Principal {
         username: String,
         sysadmin: bool,
     },
+    /// A robot account, with its permissions.
+    Robot(Robot),
 }
 
 impl Principal {
@@ -19,6 +23,7 @@ impl Principal {
         match self {
             Self::Anonymous => "",
             Self::User { username, .. } => username,
+            Self::Robot(robot) => &robot.name,
         }
     }
 
@@ -26,10 +31,18 @@ impl Principal {
         matches!(self, Self::User { sysadmin: true, .. })
     }
 
+    /// The user id of a user account (robots and anonymous callers have none).
     pub fn user_id(&self) -> Option<i64> {
         match self {
             Self::User { id, .. } => Some(*id),
-            Self::Anonymous => None,
+            Self::Anonymous | Self::Robot(_) => None,
+        }
+    }
+
+    pub fn robot(&self) -> Option<&Robot> {
+        match self {
+            Self::Robot(robot) => Some(robot),
+            Self::User { .. } | Self::Anonymous => None,
         }
     }
 }

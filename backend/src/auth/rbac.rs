@@ -4,15 +4,20 @@
 //! allows becomes one casbin policy line. Which role a caller holds in a project comes from the
 //! database at request time, so every replica decides the same way without sharing memory.
 //! System administrators are allowed everything.
+//!
+//! Objects are paths, `/project/<name>/<resource>` and `/system/<resource>`, matched with
+//! casbin's `keyMatch2`, so one model serves both the role matrix (whose lines hold for every
+//! project) and robot accounts (whose lines name projects, or `*` for all of them).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::Principal;
-use crate::db::entities::{project, project_member};
+use super::robot;
+use crate::db::entities::{project, project_member, user_group_member};
 
 const MODEL: &str = r#"
 [request_definition]
@@ -28,8 +33,11 @@ g = _, _
 e = some(where (p.eft == allow))
 
 [matchers]
-m = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act
+m = g(r.sub, p.sub) && keyMatch2(r.obj, p.obj) && r.act == p.act
 "#;
+
+/// The subject of a robot's own policy lines (each robot has its own enforcer).
+pub(crate) const ROBOT_SUBJECT: &str = "robot";
 
 /// A project role, with Harbor's ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,6 +122,32 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Every project resource, in the matrix's order.
+    pub const ALL: [Self; 22] = [
+        Self::Project,
+        Self::Member,
+        Self::Metadata,
+        Self::Log,
+        Self::Label,
+        Self::Quota,
+        Self::Repository,
+        Self::Artifact,
+        Self::ArtifactAddition,
+        Self::Tag,
+        Self::Accessory,
+        Self::ArtifactLabel,
+        Self::TagRetention,
+        Self::ImmutableTag,
+        Self::Configuration,
+        Self::Robot,
+        Self::NotificationPolicy,
+        Self::Scan,
+        Self::Sbom,
+        Self::Scanner,
+        Self::PreheatPolicy,
+        Self::ExportCve,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Project => "project",
@@ -157,6 +191,23 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Self; 9] = [
+        Self::Create,
+        Self::Read,
+        Self::Update,
+        Self::Delete,
+        Self::List,
+        Self::Pull,
+        Self::Push,
+        Self::Operate,
+        Self::Stop,
+    ];
+
+    /// The action of a catalogue name (`create`, `pull`, ...).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Create => "create",
@@ -252,10 +303,22 @@ pub struct Rbac {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectAccess {
     pub project_id: i64,
+    pub project_name: String,
     pub public: bool,
     /// Roles held: member roles, plus the public reader role on a public project.
     pub roles: Vec<ProjectRole>,
     pub sysadmin: bool,
+    /// The robot account calling, whose own permissions count beside its member roles.
+    pub robot: Option<robot::Robot>,
+}
+
+pub(crate) async fn enforcer_with(policies: Vec<Vec<String>>) -> Result<Enforcer, casbin::Error> {
+    let model = DefaultModel::from_str(MODEL).await?;
+    let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
+    if !policies.is_empty() {
+        enforcer.add_policies(policies).await?;
+    }
+    Ok(enforcer)
 }
 
 impl Rbac {
@@ -264,25 +327,30 @@ impl Rbac {
     /// # Errors
     /// casbin rejects the model or the policy (a programming error caught by the unit tests).
     pub async fn new() -> Result<Self, casbin::Error> {
-        let model = DefaultModel::from_str(MODEL).await?;
-        let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
         let mut policies = Vec::new();
         for (resource, cells) in MATRIX {
             for (role, cell) in COLUMNS.iter().zip(cells) {
                 for action in expand(cell) {
-                    policies.push(vec![
-                        role.subject(),
-                        (*resource).to_owned(),
-                        action.to_owned(),
-                    ]);
+                    let object = robot::project_object(":project", resource);
+                    policies.push(vec![role.subject(), object, action.to_owned()]);
                 }
             }
         }
-        enforcer.add_policies(policies).await?;
         Ok(Self {
-            enforcer,
+            enforcer: enforcer_with(policies).await?,
             memo: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// Whether `principal` may perform `action` on the system-scope `resource` (a robot
+    /// catalogue name such as `project`, `robot`, `user`, `audit-log`). Administrators may do
+    /// everything, robots what their system permissions grant, other users nothing here.
+    pub fn system_allows(&self, principal: &Principal, resource: &str, action: Action) -> bool {
+        match principal {
+            Principal::User { sysadmin, .. } => *sysadmin,
+            Principal::Robot(robot) => robot.grants(&robot::system_object(resource), action.name()),
+            Principal::Anonymous => false,
+        }
     }
 
     /// Whether `role` may perform `action` on `resource`.
@@ -297,9 +365,10 @@ impl Rbac {
         {
             return decided;
         }
+        let object = robot::project_object("_", resource.name());
         let decided = self
             .enforcer
-            .enforce((role.subject(), resource.name(), action.name()))
+            .enforce((role.subject(), object.as_str(), action.name()))
             .unwrap_or(false);
         if let Ok(mut memo) = self.memo.write() {
             memo.insert(key, decided);
@@ -314,6 +383,10 @@ impl Rbac {
                 .roles
                 .iter()
                 .any(|&role| self.role_allows(role, resource, action))
+            || access.robot.as_ref().is_some_and(|robot| {
+                let object = robot::project_object(&access.project_name, resource.name());
+                robot.grants(&object, action.name())
+            })
     }
 
     /// Looks up what `principal` is to the project named `project_name`; `None` when the project
@@ -348,11 +421,38 @@ impl Rbac {
         project: &project::Model,
     ) -> Result<ProjectAccess, DbErr> {
         let mut roles = Vec::new();
-        if let Some(user_id) = principal.user_id() {
+        let entity = match principal {
+            Principal::User { id, .. } => {
+                let groups = sea_orm::sea_query::Query::select()
+                    .column(user_group_member::Column::GroupId)
+                    .from(user_group_member::Entity)
+                    .and_where(user_group_member::Column::UserId.eq(*id))
+                    .to_owned();
+                Some(
+                    Condition::any()
+                        .add(
+                            Condition::all()
+                                .add(project_member::Column::EntityType.eq("u"))
+                                .add(project_member::Column::EntityId.eq(*id)),
+                        )
+                        .add(
+                            Condition::all()
+                                .add(project_member::Column::EntityType.eq("g"))
+                                .add(project_member::Column::EntityId.in_subquery(groups)),
+                        ),
+                )
+            }
+            Principal::Robot(robot) => Some(
+                Condition::all()
+                    .add(project_member::Column::EntityType.eq("r"))
+                    .add(project_member::Column::EntityId.eq(robot.id)),
+            ),
+            Principal::Anonymous => None,
+        };
+        if let Some(entity) = entity {
             let memberships = project_member::Entity::find()
                 .filter(project_member::Column::ProjectId.eq(project.id))
-                .filter(project_member::Column::EntityType.eq("u"))
-                .filter(project_member::Column::EntityId.eq(user_id))
+                .filter(entity)
                 .all(db)
                 .await?;
             roles.extend(
@@ -361,14 +461,21 @@ impl Rbac {
                     .filter_map(|m| ProjectRole::from_id(m.role_id)),
             );
         }
+        roles.sort_by_key(|r| r.id());
+        roles.dedup();
         if project.public {
             roles.push(ProjectRole::PublicReader);
         }
         Ok(ProjectAccess {
             project_id: project.id,
+            project_name: project.name.clone(),
             public: project.public,
             roles,
             sysadmin: principal.is_sysadmin(),
+            robot: match principal {
+                Principal::Robot(robot) => Some(robot.clone()),
+                _ => None,
+            },
         })
     }
 }
@@ -403,9 +510,11 @@ impl Rbac {
             Some(access) => access,
             None if principal.is_sysadmin() => ProjectAccess {
                 project_id: 0,
+                project_name: String::new(),
                 public: false,
                 roles: Vec::new(),
                 sysadmin: true,
+                robot: None,
             },
             None => return Ok(Vec::new()),
         };
@@ -464,9 +573,11 @@ mod tests {
         let rbac = Rbac::new().await.expect("rbac");
         let access = ProjectAccess {
             project_id: 1,
+            project_name: "p".into(),
             public: false,
             roles: Vec::new(),
             sysadmin: true,
+            robot: None,
         };
         assert!(rbac.allows(&access, Resource::PreheatPolicy, Action::Delete));
         let nobody = ProjectAccess {

@@ -36,11 +36,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
             .map_err(|e| DbErr::Custom(format!("cannot create data directory: {e}")))?;
     }
     let mut options = ConnectOptions::new(url);
+    let database = &config.database;
     options
-        .max_connections(config.database.max_connections.unwrap_or(16))
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        .max_connections(database.max_connections)
+        .min_connections(database.min_connections)
+        .acquire_timeout(Duration::from_secs(database.acquire_timeout_seconds))
+        .connect_timeout(Duration::from_secs(database.acquire_timeout_seconds))
         .sqlx_logging(false);
     if sqlite {
         options.map_sqlx_sqlite_opts(|opts| {
@@ -54,9 +55,30 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// True when a database error means "the database is unreachable right now" rather than a bug or
-/// a constraint, so callers answer 503 and let the client retry.
+/// a constraint, so callers answer 503 and let the client retry. Besides pool timeouts this
+/// covers a connection that died mid-query (I/O, TLS or protocol errors) and PostgreSQL's
+/// "shutting down / starting up" (class 57P) and connection exception (class 08) codes.
 pub fn is_unavailable(err: &DbErr) -> bool {
-    matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unavailable(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match err {
+        E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed => true,
+        E::WorkerCrashed | E::BeginFailed => true,
+        E::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
 }
 
 /// True when a database error is a uniqueness violation (a concurrent insert won the race).
@@ -65,4 +87,19 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// True when the database refused a text value as not valid in its encoding (PostgreSQL's
+/// SQLSTATE 22021, e.g. a NUL character), which is the client's mistake, not the server's.
+pub fn is_invalid_text(err: &DbErr) -> bool {
+    let (DbErr::Query(runtime) | DbErr::Exec(runtime)) = err else {
+        return false;
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(sqlx) => match sqlx.as_ref() {
+            sea_orm::SqlxError::Database(db) => db.code().as_deref() == Some("22021"),
+            _ => false,
+        },
+        sea_orm::RuntimeErr::Internal(_) => false,
+    }
 }

@@ -66,7 +66,13 @@ pub async fn authenticate(
             {
                 Ok(principal) => Ok(Caller::User(principal)),
                 Err(AuthError::Database(e)) => Err(db_error(&e)),
-                Err(_) => Err(challenge(state, req, scopes.to_vec(), false)),
+                Err(AuthError::RobotCorrupt(e)) => Err(OciError::internal(&e)),
+                Err(e @ AuthError::Locked { .. }) => {
+                    Err(OciError::new(OciErrorCode::Toomanyrequests, e.to_string()))
+                }
+                Err(AuthError::BadCredentials | AuthError::Malformed) => {
+                    Err(challenge(state, req, scopes.to_vec(), false))
+                }
             }
         }
         Ok(Credentials::None) | Err(_) => Err(challenge(state, req, scopes.to_vec(), false)),
@@ -179,10 +185,27 @@ pub async fn identity_holds(
 pub async fn principal_of(state: &AppState, caller: Caller) -> Result<Principal, OciError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    use crate::db::entities::user;
+    use crate::auth::RobotAccount;
+    use crate::db::entities::{robot, user};
     match caller {
         Caller::User(principal) => Ok(principal),
         Caller::Token(claims) if claims.sub.is_empty() => Ok(Principal::Anonymous),
+        Caller::Token(claims) if claims.sub.starts_with(crate::auth::robot::ROBOT_PREFIX) => {
+            let found = robot::Entity::find()
+                .filter(robot::Column::Name.eq(&claims.sub))
+                .one(&state.db)
+                .await
+                .map_err(|e| db_error(&e))?;
+            match found {
+                Some(row) => {
+                    let account = RobotAccount::load(&row)
+                        .await
+                        .map_err(|e| OciError::internal(&e))?;
+                    Ok(Principal::Robot(std::sync::Arc::new(account)))
+                }
+                None => Ok(Principal::Anonymous),
+            }
+        }
         Caller::Token(claims) => {
             let found = user::Entity::find()
                 .filter(user::Column::Username.eq(&claims.sub))

@@ -53,6 +53,19 @@ pub async fn get(
         let nothing = futures_util::stream::empty::<Result<Bytes, std::io::Error>>();
         return Ok(response.body(SizedStream::new(length, nothing)));
     }
+    // With presigned redirects on, the client fetches (its range of) the blob from the store.
+    if let Some(url) = state
+        .registry
+        .store()
+        .redirect_url(&digest)
+        .await
+        .map_err(RegistryError::from)?
+    {
+        return Ok(HttpResponse::TemporaryRedirect()
+            .insert_header(("Location", url))
+            .insert_header(("Docker-Content-Digest", digest.to_string()))
+            .finish());
+    }
     let stream = state
         .registry
         .store()

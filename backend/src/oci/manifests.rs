@@ -20,9 +20,12 @@ pub async fn get(
     name: &str,
     reference: &str,
 ) -> Result<HttpResponse, OciError> {
-    auth::authorize(state, req, name, &["pull"]).await?;
+    let caller = auth::authorize(state, req, name, &["pull"]).await?;
     let manifest = state.registry.get_manifest(name, reference).await?;
     let digest = manifest.digest.to_string();
+    if req.method() == actix_web::http::Method::GET {
+        audit(state, &caller, name, reference, "pull").await;
+    }
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, manifest.media_type))
         .insert_header(("Docker-Content-Digest", digest.as_str()))
@@ -59,7 +62,7 @@ pub async fn put(
     reference: &str,
     body: web::Payload,
 ) -> Result<HttpResponse, OciError> {
-    auth::authorize(state, req, name, &["pull", "push"]).await?;
+    let caller = auth::authorize(state, req, name, &["pull", "push"]).await?;
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -92,6 +95,7 @@ pub async fn put(
         })
         .await?;
     let digest = stored.digest.to_string();
+    audit(state, &caller, name, reference, "push").await;
     let mut response = HttpResponse::Created();
     response
         .insert_header(("Location", format!("/v2/{name}/manifests/{digest}")))
@@ -108,9 +112,42 @@ pub async fn delete(
     name: &str,
     reference: &str,
 ) -> Result<HttpResponse, OciError> {
-    auth::authorize(state, req, name, &["delete"]).await?;
+    let caller = auth::authorize(state, req, name, &["delete"]).await?;
     state.registry.delete_manifest(name, reference).await?;
+    audit(state, &caller, name, reference, "delete").await;
     Ok(HttpResponse::Accepted().finish())
+}
+
+/// Records a pull, push or delete of `name:reference` in the audit log.
+async fn audit(
+    state: &AppState,
+    caller: &auth::Caller,
+    name: &str,
+    reference: &str,
+    operation: &str,
+) {
+    let operator = match caller {
+        auth::Caller::Token(claims) => claims.sub.as_str(),
+        auth::Caller::User(principal) => principal.name(),
+    };
+    let project_id = state
+        .registry
+        .find_repository(name)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.project_id);
+    let separator = if reference.contains(':') { '@' } else { ':' };
+    let resource = format!("{name}{separator}{reference}");
+    let entry = crate::api::audit::Entry {
+        operator,
+        project_id,
+        operation,
+        resource_type: "artifact",
+        resource: &resource,
+        success: true,
+    };
+    crate::api::audit::record_quietly(&state.db, entry).await;
 }
 
 #[derive(Serialize)]

@@ -28,6 +28,10 @@ async fn login(state: &AppState, username: &str, password: &str) -> Result<Princ
         .await
         .map_err(|e| match e {
             AuthError::Database(e) => db_error(&e),
+            AuthError::RobotCorrupt(e) => OciError::internal(&e),
+            e @ AuthError::Locked { .. } => {
+                OciError::new(OciErrorCode::Toomanyrequests, e.to_string())
+            }
             AuthError::BadCredentials | AuthError::Malformed => bad_credentials(),
         })
 }

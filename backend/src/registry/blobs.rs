@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{Registry, RegistryError};
@@ -56,7 +56,8 @@ impl Registry {
         }))
     }
 
-    /// Records a verified blob and links it to `repository_id`. Idempotent.
+    /// Records a verified blob and links it to `repository_id`, marking it used now. Idempotent.
+    /// Call it before the content is committed to storage (see `finish_upload`).
     ///
     /// # Errors
     /// Database failures.
@@ -67,13 +68,19 @@ impl Registry {
         size: u64,
     ) -> Result<i64, RegistryError> {
         let now = Utc::now();
+        // Touching an existing row tells garbage collection the blob is in use again.
         blob::Entity::insert(blob::ActiveModel {
             digest: Set(digest.to_string()),
             size: Set(size as i64),
             created_at: Set(now),
+            touched_at: Set(Some(now)),
             ..Default::default()
         })
-        .on_conflict_do_nothing_on([blob::Column::Digest])
+        .on_conflict(
+            OnConflict::column(blob::Column::Digest)
+                .update_column(blob::Column::TouchedAt)
+                .to_owned(),
+        )
         .exec(&self.db)
         .await?;
         let blob_id = blob::Entity::find()
@@ -112,6 +119,12 @@ impl Registry {
         }
         let target = self.ensure_repository(to).await?;
         self.link_blob(target.id, digest, info.size).await?;
+        // Garbage collection may have removed the content between the check above and the
+        // touch in `link_blob`; once touched it stays, so checking again is conclusive.
+        if self.store.stat(digest).await?.is_none() {
+            self.unlink(target.id, info.blob_id).await?;
+            return Ok(false);
+        }
         Ok(true)
     }
 
@@ -171,9 +184,17 @@ impl Registry {
             .await?
             .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?;
         let repository = self.repository(name).await?;
+        self.unlink(repository.id, info.blob_id).await
+    }
+
+    pub(crate) async fn unlink(
+        &self,
+        repository_id: i64,
+        blob_id: i64,
+    ) -> Result<(), RegistryError> {
         repository_blob::Entity::delete_many()
-            .filter(repository_blob::Column::RepositoryId.eq(repository.id))
-            .filter(repository_blob::Column::BlobId.eq(info.blob_id))
+            .filter(repository_blob::Column::RepositoryId.eq(repository_id))
+            .filter(repository_blob::Column::BlobId.eq(blob_id))
             .exec(&self.db)
             .await?;
         Ok(())

@@ -3,7 +3,7 @@
 use sea_orm::DbErr;
 
 use crate::digest::{Digest, DigestError};
-use crate::error::{OciError, OciErrorCode};
+use crate::error::{ApiError, ApiErrorCode, OciError, OciErrorCode};
 use crate::storage::StorageError;
 
 /// A failure of a registry operation.
@@ -41,6 +41,21 @@ pub enum RegistryError {
     ManifestChildUnknown(Digest),
     #[error("manifest of {size} bytes exceeds the limit of {limit} bytes")]
     ManifestTooLarge { size: usize, limit: usize },
+    #[error(
+        "tag {tag} of repository {repository} is immutable: a rule of its project forbids \
+         moving or deleting it"
+    )]
+    TagImmutable { repository: String, tag: String },
+    #[error(
+        "quota exceeded: project {project} uses {used} of its {limit} bytes and this push \
+         needs {needed} more"
+    )]
+    QuotaExceeded {
+        project: String,
+        limit: i64,
+        used: i64,
+        needed: i64,
+    },
     #[error("invalid pagination parameter: {0}")]
     PaginationInvalid(String),
     #[error("storage failed: {0}")]
@@ -85,6 +100,9 @@ impl From<RegistryError> for OciError {
             RegistryError::ManifestTooLarge { .. } => {
                 OciError::new(C::SizeInvalid, message).with_status(StatusCode::PAYLOAD_TOO_LARGE)
             }
+            RegistryError::TagImmutable { .. } | RegistryError::QuotaExceeded { .. } => {
+                OciError::new(C::Denied, message)
+            }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
             }
@@ -113,4 +131,34 @@ impl From<RegistryError> for OciError {
 /// The `Range` header value of an upload that holds `size` bytes (inclusive end).
 pub fn upload_range(size: u64) -> String {
     format!("0-{}", size.saturating_sub(1))
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(err: RegistryError) -> Self {
+        use ApiErrorCode as C;
+        let message = err.to_string();
+        match err {
+            RegistryError::NameInvalid(_)
+            | RegistryError::TagInvalid(_)
+            | RegistryError::DigestMalformed(_)
+            | RegistryError::DigestMismatch { .. }
+            | RegistryError::UploadInvalid(_)
+            | RegistryError::ManifestInvalid(_)
+            | RegistryError::ManifestBlobUnknown(_)
+            | RegistryError::ManifestChildUnknown(_)
+            | RegistryError::PaginationInvalid(_) => ApiError::new(C::BadRequest, message),
+            RegistryError::NameUnknown(_)
+            | RegistryError::ProjectUnknown(_)
+            | RegistryError::BlobUnknown(_)
+            | RegistryError::UploadUnknown(_)
+            | RegistryError::ManifestUnknown(_) => ApiError::new(C::NotFound, message),
+            RegistryError::RangeNotSatisfiable { .. }
+            | RegistryError::BlobRangeNotSatisfiable { .. } => {
+                ApiError::new(C::BadRequest, message)
+            }
+            RegistryError::ManifestTooLarge { .. } => ApiError::new(C::PayloadTooLarge, message),
+            RegistryError::Storage(e) => ApiError::internal(&e),
+            RegistryError::Database(e) => e.into(),
+        }
+    }
 }

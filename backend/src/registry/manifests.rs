@@ -7,13 +7,16 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
 use super::media::{ParsedManifest, Reference, parse_manifest};
-use super::{Registry, RegistryError};
-use crate::db::entities::{blob, manifest, manifest_reference, repository, repository_blob, tag};
+use super::{Registry, RegistryError, quota};
+use crate::db::entities::{
+    blob, manifest, manifest_reference, project, repository, repository_blob, tag,
+};
 use crate::digest::{Algorithm, Digest};
 use crate::names;
 
@@ -112,19 +115,69 @@ impl Registry {
         let parsed = parse_manifest(&put.body, put.content_type)?;
         let repository = self.ensure_repository(put.repository).await?;
         self.check_references(repository.id, &parsed).await?;
+        let moved = self.tags_moving_away(repository.id, &tags, &digest).await?;
+        self.refuse_immutable(&self.db, &repository, &moved).await?;
 
+        // The content's blob row is touched before the file is written: garbage collection spares
+        // recently touched rows, so it cannot remove the file between this write and the commit.
+        self.touch_blob(&digest, put.body.len()).await?;
         self.store.put(&digest, put.body.clone()).await?;
-        self.manifest_cache.insert(&digest, &put.body);
-        let manifest_id = self
-            .record_manifest(repository.id, &digest, &parsed, put.body.len())
+        self.record_manifest(&repository, &digest, &parsed, put.body.len(), &tags)
             .await?;
-        for name in &tags {
-            self.point_tag(repository.id, name, manifest_id).await?;
-        }
         Ok(ManifestStored {
             digest,
             subject: parsed.subject,
         })
+    }
+
+    /// Of `tags`, those that exist in the repository and point at another manifest.
+    async fn tags_moving_away(
+        &self,
+        repository_id: i64,
+        tags: &[String],
+        digest: &Digest,
+    ) -> Result<Vec<String>, RegistryError> {
+        if tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let same = self
+            .manifest_row(repository_id, digest)
+            .await?
+            .map(|m| m.id);
+        let existing = tag::Entity::find()
+            .filter(tag::Column::RepositoryId.eq(repository_id))
+            .filter(tag::Column::Name.is_in(tags.iter().cloned()))
+            .all(&self.db)
+            .await?;
+        Ok(existing
+            .into_iter()
+            .filter(|t| Some(t.manifest_id) != same)
+            .map(|t| t.name)
+            .collect())
+    }
+
+    /// Records (or refreshes) the blob row of content about to be written, marking it used now.
+    pub(crate) async fn touch_blob(
+        &self,
+        digest: &Digest,
+        size: usize,
+    ) -> Result<(), RegistryError> {
+        let now = Utc::now();
+        blob::Entity::insert(blob::ActiveModel {
+            digest: Set(digest.to_string()),
+            size: Set(size as i64),
+            created_at: Set(now),
+            touched_at: Set(Some(now)),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(blob::Column::Digest)
+                .update_column(blob::Column::TouchedAt)
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await?;
+        Ok(())
     }
 
     async fn check_references(
@@ -189,19 +242,170 @@ impl Registry {
         Ok(())
     }
 
-    /// Inserts the manifest row and its references once; returns its id.
+    /// Commits a manifest in one transaction: its row and references (once), the touch of
+    /// every blob and child it uses (failing if garbage collection removed one meanwhile), the
+    /// project's quota charge, and the tag moves. Returns the manifest's id.
     async fn record_manifest(
         &self,
+        repository: &repository::Model,
+        digest: &Digest,
+        parsed: &ParsedManifest,
+        size: usize,
+        tags: &[String],
+    ) -> Result<i64, RegistryError> {
+        let project = project::Entity::find_by_id(repository.project_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| RegistryError::NameUnknown(repository.name.clone()))?;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .record_manifest_once(repository, &project, digest, parsed, size, tags)
+                .await
+            {
+                Ok((id, charge)) => {
+                    self.warn_if_near_limit(&project, charge).await;
+                    return Ok(id);
+                }
+                // A concurrent push of the same manifest inserted the row first: use it.
+                Err(RegistryError::Database(err))
+                    if attempts < 3 && crate::db::is_unique_violation(&err) => {}
+                Err(err @ RegistryError::QuotaExceeded { .. }) => {
+                    if let RegistryError::QuotaExceeded { used, limit, .. } = &err {
+                        let recorded = quota::record_event(
+                            &self.db,
+                            project.id,
+                            "exceeded",
+                            *used,
+                            *limit,
+                            err.to_string(),
+                        )
+                        .await;
+                        if let Err(e) = recorded {
+                            tracing::warn!(error = %e, "recording a quota event failed");
+                        }
+                    }
+                    return Err(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn record_manifest_once(
+        &self,
+        repository: &repository::Model,
+        project: &project::Model,
+        digest: &Digest,
+        parsed: &ParsedManifest,
+        size: usize,
+        tags: &[String],
+    ) -> Result<(i64, quota::Charge), RegistryError> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let existing = manifest::Entity::find()
+            .filter(manifest::Column::RepositoryId.eq(repository.id))
+            .filter(manifest::Column::Digest.eq(digest.to_string()))
+            .one(&txn)
+            .await?;
+        let manifest_id = match existing {
+            Some(row) => {
+                manifest::Entity::update_many()
+                    .col_expr(manifest::Column::TouchedAt, Expr::value(now))
+                    .filter(manifest::Column::Id.eq(row.id))
+                    .exec(&txn)
+                    .await?;
+                row.id
+            }
+            None => {
+                self.insert_manifest(&txn, repository.id, digest, parsed, size)
+                    .await?
+            }
+        };
+
+        let mut blobs: Vec<String> = parsed
+            .blobs
+            .iter()
+            .filter(|r| r.must_exist)
+            .map(|r| r.digest.to_string())
+            .collect();
+        blobs.push(digest.to_string());
+        blobs.sort();
+        blobs.dedup();
+        for batch in blobs.chunks(IN_BATCH) {
+            let touched = blob::Entity::update_many()
+                .col_expr(blob::Column::TouchedAt, Expr::value(now))
+                .filter(blob::Column::Digest.is_in(batch.iter().cloned()))
+                .exec(&txn)
+                .await?;
+            // Sparse manifests may name content that was never pushed here.
+            if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
+                let present: HashSet<String> = blob::Entity::find()
+                    .select_only()
+                    .column(blob::Column::Digest)
+                    .filter(blob::Column::Digest.is_in(batch.iter().cloned()))
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let missing = batch.iter().find(|d| !present.contains(*d)).cloned();
+                // Removed by garbage collection after the push checked it.
+                let missing = missing.unwrap_or_default();
+                return Err(RegistryError::ManifestBlobUnknown(missing.parse()?));
+            }
+        }
+        let mut children: Vec<String> = parsed
+            .children
+            .iter()
+            .map(|r| r.digest.to_string())
+            .collect();
+        children.sort();
+        children.dedup();
+        for batch in children.chunks(IN_BATCH) {
+            let touched = manifest::Entity::update_many()
+                .col_expr(manifest::Column::TouchedAt, Expr::value(now))
+                .filter(manifest::Column::RepositoryId.eq(repository.id))
+                .filter(manifest::Column::Digest.is_in(batch.iter().cloned()))
+                .exec(&txn)
+                .await?;
+            // Sparse manifests may name content that was never pushed here.
+            if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
+                let present: HashSet<String> = manifest::Entity::find()
+                    .select_only()
+                    .column(manifest::Column::Digest)
+                    .filter(manifest::Column::RepositoryId.eq(repository.id))
+                    .filter(manifest::Column::Digest.is_in(batch.iter().cloned()))
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let missing = batch.iter().find(|d| !present.contains(*d)).cloned();
+                let missing = missing.unwrap_or_default();
+                return Err(RegistryError::ManifestChildUnknown(missing.parse()?));
+            }
+        }
+
+        let charge = quota::charge(&txn, project, &blobs).await?;
+        for name in tags {
+            point_tag(&txn, repository.id, name, manifest_id).await?;
+        }
+        txn.commit().await?;
+        Ok((manifest_id, charge))
+    }
+
+    async fn insert_manifest(
+        &self,
+        txn: &DatabaseTransaction,
         repository_id: i64,
         digest: &Digest,
         parsed: &ParsedManifest,
         size: usize,
     ) -> Result<i64, RegistryError> {
-        if let Some(existing) = self.manifest_row(repository_id, digest).await? {
-            return Ok(existing.id);
-        }
-        let txn = self.db.begin().await?;
-        let inserted = manifest::Entity::insert(manifest::ActiveModel {
+        let now = Utc::now();
+        let manifest_id = manifest::Entity::insert(manifest::ActiveModel {
             repository_id: Set(repository_id),
             digest: Set(digest.to_string()),
             media_type: Set(parsed.media_type.as_str().to_owned()),
@@ -212,25 +416,14 @@ impl Registry {
                 .annotations
                 .as_ref()
                 .map(|a| Value::Object(a.clone()).to_string())),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
             pulled_at: Set(None),
+            touched_at: Set(Some(now)),
             ..Default::default()
         })
-        .exec(&txn)
-        .await;
-        let manifest_id = match inserted {
-            Ok(result) => result.last_insert_id,
-            Err(err) if crate::db::is_unique_violation(&err) => {
-                // A concurrent push of the same manifest won; use its row.
-                txn.rollback().await?;
-                return self
-                    .manifest_row(repository_id, digest)
-                    .await?
-                    .map(|m| m.id)
-                    .ok_or_else(|| RegistryError::ManifestUnknown(digest.to_string()));
-            }
-            Err(err) => return Err(err.into()),
-        };
+        .exec(txn)
+        .await?
+        .last_insert_id;
         let mut seen = HashSet::new();
         let references: Vec<manifest_reference::ActiveModel> = parsed
             .blobs
@@ -246,10 +439,9 @@ impl Registry {
             .collect();
         for batch in references.chunks(IN_BATCH) {
             manifest_reference::Entity::insert_many(batch.to_vec())
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
-        txn.commit().await?;
         Ok(manifest_id)
     }
 
@@ -265,54 +457,20 @@ impl Registry {
             .await?)
     }
 
-    /// Points tag `name` at a manifest, creating or moving it.
-    async fn point_tag(
+    /// Resolves a tag or digest in repository `name` to its manifest row.
+    pub(crate) async fn resolve(
         &self,
-        repository_id: i64,
         name: &str,
-        manifest_id: i64,
-    ) -> Result<(), RegistryError> {
-        let now = Utc::now();
-        tag::Entity::insert(tag::ActiveModel {
-            repository_id: Set(repository_id),
-            name: Set(name.to_owned()),
-            manifest_id: Set(manifest_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
-                .update_columns([tag::Column::ManifestId, tag::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec(&self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// Resolves a tag or digest in repository `name` to its manifest row. A hit costs one
-    /// query; only a miss looks up the repository to tell an unknown name from an unknown
-    /// reference.
-    async fn resolve(&self, name: &str, reference: &str) -> Result<manifest::Model, RegistryError> {
-        let named = Query::select()
-            .column(repository::Column::Id)
-            .from(repository::Entity)
-            .and_where(repository::Column::Name.eq(name))
-            .to_owned();
+        reference: &str,
+    ) -> Result<manifest::Model, RegistryError> {
+        let repository = self.repository(name).await?;
         let found = match target(reference)? {
-            Target::Digest(digest) => {
-                manifest::Entity::find()
-                    .filter(manifest::Column::RepositoryId.in_subquery(named))
-                    .filter(manifest::Column::Digest.eq(digest.to_string()))
-                    .one(&self.db)
-                    .await?
-            }
+            Target::Digest(digest) => self.manifest_row(repository.id, &digest).await?,
             Target::Tag(tag_name) => {
                 let tagged = Query::select()
                     .column(tag::Column::ManifestId)
                     .from(tag::Entity)
-                    .and_where(tag::Column::RepositoryId.in_subquery(named))
+                    .and_where(tag::Column::RepositoryId.eq(repository.id))
                     .and_where(tag::Column::Name.eq(tag_name))
                     .to_owned();
                 manifest::Entity::find()
@@ -321,13 +479,7 @@ impl Registry {
                     .await?
             }
         };
-        match found {
-            Some(row) => Ok(row),
-            None => {
-                self.repository(name).await?;
-                Err(RegistryError::ManifestUnknown(reference.to_owned()))
-            }
-        }
+        found.ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))
     }
 
     /// Reads a manifest by tag or digest.
@@ -341,14 +493,7 @@ impl Registry {
     ) -> Result<StoredManifest, RegistryError> {
         let row = self.resolve(name, reference).await?;
         let digest: Digest = row.digest.parse()?;
-        let content = match self.manifest_cache.get(&digest) {
-            Some(content) => content,
-            None => {
-                let content = self.store.get(&digest).await?;
-                self.manifest_cache.insert(&digest, &content);
-                content
-            }
-        };
+        let content = self.store.get(&digest).await?;
         Ok(StoredManifest {
             digest,
             media_type: row.media_type,
@@ -357,10 +502,10 @@ impl Registry {
     }
 
     /// Deletes a manifest by digest (with every tag pointing at it), or only the tag when
-    /// `reference` is a tag.
+    /// `reference` is a tag. Tags protected by an immutability rule refuse both.
     ///
     /// # Errors
-    /// Unknown repository, manifest or tag; database failures.
+    /// Unknown repository, manifest or tag; an immutable tag; database failures.
     pub async fn delete_manifest(&self, name: &str, reference: &str) -> Result<(), RegistryError> {
         let repository = self.repository(name).await?;
         match target(reference)? {
@@ -369,12 +514,21 @@ impl Registry {
                     .manifest_row(repository.id, &digest)
                     .await?
                     .ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))?;
-                // Tags and references go with the row (ON DELETE CASCADE).
-                manifest::Entity::delete_by_id(row.id)
-                    .exec(&self.db)
+                let tags: Vec<String> = tag::Entity::find()
+                    .select_only()
+                    .column(tag::Column::Name)
+                    .filter(tag::Column::ManifestId.eq(row.id))
+                    .into_tuple()
+                    .all(&self.db)
                     .await?;
+                self.refuse_immutable(&self.db, &repository, &tags).await?;
+                let txn = self.db.begin().await?;
+                delete_manifest_row(&txn, &repository, &row).await?;
+                txn.commit().await?;
             }
             Target::Tag(tag_name) => {
+                self.refuse_immutable(&self.db, &repository, std::slice::from_ref(&tag_name))
+                    .await?;
                 let deleted = tag::Entity::delete_many()
                     .filter(tag::Column::RepositoryId.eq(repository.id))
                     .filter(tag::Column::Name.eq(&tag_name))
@@ -424,4 +578,54 @@ impl Registry {
             })
             .collect())
     }
+}
+
+/// Points tag `name` at a manifest, creating or moving it.
+async fn point_tag(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    name: &str,
+    manifest_id: i64,
+) -> Result<(), RegistryError> {
+    let now = Utc::now();
+    tag::Entity::insert(tag::ActiveModel {
+        repository_id: Set(repository_id),
+        name: Set(name.to_owned()),
+        manifest_id: Set(manifest_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([tag::Column::RepositoryId, tag::Column::Name])
+            .update_columns([tag::Column::ManifestId, tag::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a manifest row (its tags and references go with it) and releases the project's
+/// charges for content no other manifest of the project uses.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn delete_manifest_row(
+    txn: &DatabaseTransaction,
+    repository: &repository::Model,
+    row: &manifest::Model,
+) -> Result<(), RegistryError> {
+    let mut digests: Vec<String> = manifest_reference::Entity::find()
+        .select_only()
+        .column(manifest_reference::Column::Digest)
+        .filter(manifest_reference::Column::ManifestId.eq(row.id))
+        .filter(manifest_reference::Column::Kind.eq("blob"))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    digests.push(row.digest.clone());
+    // Tags and references go with the row (ON DELETE CASCADE).
+    manifest::Entity::delete_by_id(row.id).exec(txn).await?;
+    quota::release(txn, repository.project_id, &digests).await
 }

@@ -11,16 +11,22 @@ use sea_orm::DatabaseConnection;
 
 use crate::storage::BlobStore;
 
+mod artifacts;
 mod blobs;
-mod cache;
 mod error;
+mod fsck;
+pub mod gc;
+pub mod immutable;
 mod manifests;
 mod media;
+pub mod quota;
 mod repositories;
 mod uploads;
 
+pub use artifacts::{Accessory, IndexChild, TagFilter, accessory_kind, tag_schema_subject};
 pub use blobs::BlobInfo;
 pub use error::{RegistryError, upload_range};
+pub use fsck::FsckReport;
 pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};
 pub use media::MediaType;
 pub use uploads::{UploadStates, UploadStatus};
@@ -31,7 +37,6 @@ pub struct Registry {
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: UploadStates,
     /// Manifest bytes by digest (content-addressed, so never stale).
-    pub(crate) manifest_cache: cache::ContentCache,
     pub(crate) max_manifest_bytes: usize,
     pub(crate) allow_sparse_manifests: bool,
 }
@@ -46,7 +51,6 @@ impl Registry {
             db,
             store,
             uploads: UploadStates::default(),
-            manifest_cache: cache::ContentCache::new(cache::DEFAULT_CAPACITY),
             max_manifest_bytes,
             allow_sparse_manifests: false,
         }

@@ -39,7 +39,7 @@ impl UploadStates {
         slots.entry(id.to_owned()).or_default().clone()
     }
 
-    fn forget(&self, id: &str) {
+    pub(super) fn forget(&self, id: &str) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.remove(id);
     }
@@ -248,8 +248,15 @@ impl Registry {
             });
         }
         let repository = self.ensure_repository(name).await?;
-        self.store.commit_upload(id, digest).await?;
-        self.link_blob(repository.id, digest, status.size).await?;
+        // The row is touched before the content lands: garbage collection never removes a
+        // recently touched blob, so it cannot delete the file this commit is about to write.
+        let blob_id = self.link_blob(repository.id, digest, status.size).await?;
+        if let Err(err) = self.store.commit_upload(id, digest).await {
+            if self.store.stat(digest).await.ok().flatten().is_none() {
+                self.unlink(repository.id, blob_id).await?;
+            }
+            return Err(err.into());
+        }
         upload_session::Entity::delete_by_id(id.to_owned())
             .exec(&self.db)
             .await?;
@@ -272,8 +279,10 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes sessions idle for longer than `max_age_seconds`, and storage uploads that have no
-    /// session row (left by a crash between the two writes). Returns how many were removed.
+    /// Removes sessions idle for longer than `max_age_seconds`, storage uploads that have no
+    /// session row, session rows whose storage session is gone (both left by a crash between
+    /// two writes), and abandoned temporary objects or multipart uploads older than
+    /// `max_age_seconds`. Returns how many were removed.
     ///
     /// # Errors
     /// Storage or database failures.
@@ -305,6 +314,9 @@ impl Registry {
                 removed += 1;
             }
         }
+        removed += self.recover_upload_sessions().await?;
+        let max_age = std::time::Duration::from_secs(max_age_seconds);
+        removed += self.store.purge_abandoned(max_age).await?;
         Ok(removed)
     }
 

@@ -20,6 +20,76 @@ pub async fn run_all(store: &dyn BlobStore) {
     commit_of_existing_digest_keeps_content(store).await;
     abort_removes_session(store).await;
     empty_blob(store).await;
+    large_upload_in_small_chunks(store).await;
+    listing_and_purging(store).await;
+}
+
+/// A blob of several S3 parts (at a 5 MiB part size) sent in chunks smaller than a part, across
+/// several appends, as a client's `PATCH` requests would.
+async fn large_upload_in_small_chunks(store: &dyn BlobStore) {
+    let content: Vec<u8> = (0..(12 * 1024 * 1024 + 12345))
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let id = uuid::Uuid::new_v4().to_string();
+    store.create_upload(&id).await.expect("create");
+    let mut offset = 0;
+    for request in content.chunks(3 * 1024 * 1024 + 7) {
+        let mut writer = store
+            .append_upload(&id, offset as u64)
+            .await
+            .expect("append");
+        for chunk in request.chunks(64 * 1024) {
+            writer
+                .write(Bytes::copy_from_slice(chunk))
+                .await
+                .expect("write");
+        }
+        offset += request.len();
+        assert_eq!(writer.finish().await.expect("finish"), offset as u64);
+    }
+    assert_eq!(
+        store.upload_size(&id).await.expect("size"),
+        content.len() as u64
+    );
+    let so_far = collect(store.read_upload(&id).await.expect("read upload")).await;
+    assert!(so_far == content, "read_upload returns what was appended");
+
+    let digest = Digest::of(Algorithm::Sha256, &content);
+    store.commit_upload(&id, &digest).await.expect("commit");
+    assert_eq!(
+        store.stat(&digest).await.expect("stat"),
+        Some(content.len() as u64)
+    );
+    let whole = collect(store.read(&digest, None).await.expect("read")).await;
+    assert!(whole == content, "committed blob equals the upload");
+    let range = ByteRange {
+        start: 5 * 1024 * 1024 - 10,
+        end: 5 * 1024 * 1024 + 9,
+    };
+    let part = collect(store.read(&digest, Some(range)).await.expect("range")).await;
+    assert_eq!(part, &content[range.start as usize..=range.end as usize]);
+    assert!(!store.list_uploads().await.expect("list").contains(&id));
+    store.delete(&digest).await.expect("delete");
+}
+
+async fn listing_and_purging(store: &dyn BlobStore) {
+    let content = Bytes::from_static(b"listed blob");
+    let digest = Digest::of(Algorithm::Sha256, &content);
+    store.put(&digest, content).await.expect("put");
+    let blobs = store.list_blobs().await.expect("list blobs");
+    assert!(blobs.contains(&(digest.clone(), 11)), "{blobs:?}");
+    assert_eq!(
+        store
+            .purge_abandoned(std::time::Duration::from_secs(3600))
+            .await
+            .expect("purge"),
+        0,
+        "nothing recent is purged"
+    );
+    assert_eq!(store.get(&digest).await.expect("still there").len(), 11);
+    store.delete(&digest).await.expect("delete");
+    let blobs = store.list_blobs().await.expect("list blobs");
+    assert!(!blobs.iter().any(|(d, _)| d == &digest));
 }
 
 async fn absent_blobs_are_reported_absent(store: &dyn BlobStore) {

@@ -6,6 +6,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -243,6 +244,48 @@ impl BlobStore for FsBlobStore {
             }
         }
         Ok(ids)
+    }
+
+    async fn list_blobs(&self) -> Result<Vec<(Digest, u64)>, StorageError> {
+        let root = self.root.join("blobs");
+        blocking(move || {
+            let mut found = Vec::new();
+            for algorithm in std::fs::read_dir(&root)? {
+                let algorithm = algorithm?;
+                let Some(name) = algorithm.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                for fan in std::fs::read_dir(algorithm.path())? {
+                    for blob in std::fs::read_dir(fan?.path())? {
+                        let blob = blob?;
+                        let hex = blob.file_name().to_string_lossy().into_owned();
+                        if let Ok(digest) = format!("{name}:{hex}").parse::<Digest>() {
+                            found.push((digest, blob.metadata()?.len()));
+                        }
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn purge_abandoned(&self, older_than: Duration) -> Result<usize, StorageError> {
+        let uploads = self.root.join("uploads");
+        blocking(move || {
+            let cutoff = std::time::SystemTime::now() - older_than;
+            let mut removed = 0;
+            for entry in std::fs::read_dir(&uploads)? {
+                let entry = entry?;
+                let temporary = entry.file_name().to_string_lossy().starts_with("put-");
+                if temporary && entry.metadata()?.modified()? < cutoff {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -14,8 +15,10 @@ use futures_util::Stream;
 use crate::digest::Digest;
 
 mod fs;
+mod s3;
 
 pub use fs::FsBlobStore;
+pub use s3::S3BlobStore;
 
 /// Content streamed out of the store.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -112,6 +115,19 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Lists the ids of upload sessions present in the store (for the stale-upload purge).
     async fn list_uploads(&self) -> Result<Vec<String>, StorageError>;
+
+    /// Lists every committed blob with its size (for `berth fsck`).
+    async fn list_blobs(&self) -> Result<Vec<(Digest, u64)>, StorageError>;
+
+    /// A URL the client may download blob `digest` from directly, when the backend offers
+    /// one and it is enabled. The URL is a credential: never log it.
+    async fn redirect_url(&self, _digest: &Digest) -> Result<Option<String>, StorageError> {
+        Ok(None)
+    }
+
+    /// Removes what interrupted writes left behind that no upload session owns (temporary
+    /// files, multipart uploads), when older than `older_than`. Returns how many were removed.
+    async fn purge_abandoned(&self, older_than: Duration) -> Result<usize, StorageError>;
 }
 
 /// Appends bytes to an upload session.

@@ -9,6 +9,14 @@
 
 mod api;
 mod auth;
+mod console;
+mod crash;
+mod management;
+mod migrations;
 mod oidc;
+mod openapi;
+mod outage;
+mod rbac;
 mod registry;
+mod robots;
 mod support;

@@ -1,6 +1,7 @@
 //! A Berth server on an ephemeral port with a fresh data directory, and request helpers.
 
 use std::net::TcpListener;
+use std::path::Path;
 
 use actix_web::dev::ServerHandle;
 use berth::app::{self, AppState};
@@ -68,6 +69,7 @@ impl TestApp {
             data_dir: Some(data_dir.path().to_owned()),
         };
         let mut config = Config::load(None, &overrides).expect("config");
+        config.database.url = test_database_url(data_dir.path()).await;
         tweak(&mut config);
         let state = AppState::build(config, Some(ADMIN_PASSWORD.into()))
             .await
@@ -237,6 +239,39 @@ impl TestApp {
         let body: Value = res.json().await.expect("token json");
         body["token"].as_str().expect("token").to_owned()
     }
+}
+
+/// The environment variable naming a PostgreSQL server for the tests, e.g.
+/// `postgres://berth:berth@127.0.0.1:5432/berth`. When set, every test server gets a schema of
+/// its own in that database; when unset, an SQLite file in the test's data directory.
+pub const TEST_DATABASE_URL: &str = "BERTH_TEST_DATABASE_URL";
+
+/// The prefix of the schemas the tests create (scripts/test.sh drops them before a run).
+pub const TEST_DATABASE_PREFIX: &str = "berth_t_";
+
+/// A fresh PostgreSQL schema for a server on `data_dir`, when [`TEST_DATABASE_URL`] is set: the
+/// URL names it as the connections' `search_path`. Schemas are cheap to create and drop, unlike
+/// databases. The name derives from the data directory, so a restart on the same directory
+/// finds its data.
+pub async fn test_database_url(data_dir: &Path) -> Option<String> {
+    use sea_orm::ConnectionTrait;
+    let base = std::env::var(TEST_DATABASE_URL)
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let digest = Digest::of(Algorithm::Sha256, data_dir.to_string_lossy().as_bytes());
+    let name = format!("{TEST_DATABASE_PREFIX}{}", &digest.hex()[..20]);
+    let admin = sea_orm::Database::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"));
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{name}\""))
+        .await
+        .expect("create test schema");
+    admin.close().await.expect("close admin connection");
+    let mut url = url::Url::parse(&base).expect("BERTH_TEST_DATABASE_URL is a URL");
+    url.query_pairs_mut()
+        .append_pair("options", &format!("-c search_path={name}"));
+    Some(url.to_string())
 }
 
 pub fn header(res: &Response, name: &str) -> String {

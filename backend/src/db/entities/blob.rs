@@ -10,6 +10,8 @@ pub struct Model {
     pub digest: String,
     pub size: i64,
     pub created_at: DateTimeUtc,
+    /// Last time a push used this row; garbage collection spares rows touched recently.
+    pub touched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

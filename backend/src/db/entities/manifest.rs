@@ -17,6 +17,8 @@ pub struct Model {
     pub annotations: Option<String>,
     pub created_at: DateTimeUtc,
     pub pulled_at: Option<DateTimeUtc>,
+    /// Last time a push used this row; garbage collection spares rows touched recently.
+    pub touched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

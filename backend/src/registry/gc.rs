@@ -1,0 +1,283 @@
+//! The rules of online garbage collection, with the database as the only index of content.
+//!
+//! A blob row (layer, config or manifest content) is garbage when no manifest references it, no
+//! manifest has it as content, and nothing touched it since the grace cutoff. Pushes touch rows
+//! *before* they write content and again inside the transaction that commits a manifest, so a
+//! deletion that re-checks those conditions under the row's lock can never remove content a
+//! push is about to use: either the push touched first (the row is spared) or the deletion
+//! committed first (the push's touch finds no row and the push fails cleanly, never leaving a
+//! manifest whose blob is gone). The file is deleted while that transaction still holds the
+//! row, so a push of the same digest waits and writes its content after the deletion.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::{Registry, RegistryError};
+use crate::db::entities::{blob, manifest, manifest_reference, repository, repository_blob, tag};
+use crate::digest::Digest;
+
+/// A blob that garbage collection may remove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobCandidate {
+    pub id: i64,
+    pub digest: String,
+    pub size: i64,
+}
+
+/// An untagged manifest that garbage collection may remove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestCandidate {
+    pub id: i64,
+    pub repository_id: i64,
+    pub digest: String,
+    pub size: i64,
+}
+
+/// Rows not touched since `cutoff` (rows written before touch times existed use creation).
+fn stale<C: ColumnTrait>(touched: C, created: C, cutoff: DateTime<Utc>) -> Condition {
+    Condition::any().add(touched.lt(cutoff)).add(
+        Condition::all()
+            .add(touched.is_null())
+            .add(created.lt(cutoff)),
+    )
+}
+
+/// Blobs that no manifest references or holds as content.
+fn unreferenced_blob() -> Condition {
+    let referenced = Query::select()
+        .column(manifest_reference::Column::Digest)
+        .from(manifest_reference::Entity)
+        .to_owned();
+    let contents = Query::select()
+        .column(manifest::Column::Digest)
+        .from(manifest::Entity)
+        .to_owned();
+    Condition::all()
+        .add(blob::Column::Digest.not_in_subquery(referenced))
+        .add(blob::Column::Digest.not_in_subquery(contents))
+}
+
+/// Manifests with no tag, that no index in their repository lists, and that are not a
+/// referrer of a manifest still present in their repository.
+fn untagged_manifest() -> Condition {
+    let tagged = Query::select()
+        .column(tag::Column::ManifestId)
+        .from(tag::Entity)
+        .to_owned();
+    let child = Query::select()
+        .expr(Expr::val(1))
+        .from_as(manifest_reference::Entity, "mr")
+        .join_as(
+            JoinType::InnerJoin,
+            manifest::Entity,
+            "parent",
+            Expr::col(("parent", manifest::Column::Id))
+                .equals(("mr", manifest_reference::Column::ManifestId)),
+        )
+        .and_where(Expr::col(("mr", manifest_reference::Column::Kind)).eq("manifest"))
+        .and_where(
+            Expr::col(("mr", manifest_reference::Column::Digest))
+                .equals((manifest::Entity, manifest::Column::Digest)),
+        )
+        .and_where(
+            Expr::col(("parent", manifest::Column::RepositoryId))
+                .equals((manifest::Entity, manifest::Column::RepositoryId)),
+        )
+        .to_owned();
+    let subject_present = Query::select()
+        .expr(Expr::val(1))
+        .from_as(manifest::Entity, "subject")
+        .and_where(
+            Expr::col(("subject", manifest::Column::Digest))
+                .equals((manifest::Entity, manifest::Column::SubjectDigest)),
+        )
+        .and_where(
+            Expr::col(("subject", manifest::Column::RepositoryId))
+                .equals((manifest::Entity, manifest::Column::RepositoryId)),
+        )
+        .to_owned();
+    Condition::all()
+        .add(manifest::Column::Id.not_in_subquery(tagged))
+        .add(Expr::exists(child).not())
+        .add(Expr::exists(subject_present).not())
+}
+
+impl Registry {
+    /// Up to `limit` garbage blobs with ids above `after`, in id order.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn gc_blob_candidates(
+        &self,
+        after: i64,
+        cutoff: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<BlobCandidate>, RegistryError> {
+        let rows: Vec<(i64, String, i64)> = blob::Entity::find()
+            .select_only()
+            .column(blob::Column::Id)
+            .column(blob::Column::Digest)
+            .column(blob::Column::Size)
+            .filter(blob::Column::Id.gt(after))
+            .filter(stale(
+                blob::Column::TouchedAt,
+                blob::Column::CreatedAt,
+                cutoff,
+            ))
+            .filter(unreferenced_blob())
+            .order_by_asc(blob::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, digest, size)| BlobCandidate { id, digest, size })
+            .collect())
+    }
+
+    /// Deletes blob `id` (row, repository links, project charges and content) if it is still
+    /// garbage. Returns whether it was deleted.
+    ///
+    /// # Errors
+    /// Storage or database failures; nothing is deleted then.
+    pub async fn gc_delete_blob(
+        &self,
+        candidate: &BlobCandidate,
+        cutoff: DateTime<Utc>,
+    ) -> Result<bool, RegistryError> {
+        // The deletion runs in its own task: a caller that gives up (a job abandoned at its
+        // timeout) must not cut it between the file's removal and the commit.
+        let db = self.db.clone();
+        let store = self.store.clone();
+        let candidate = candidate.clone();
+        let task =
+            tokio::spawn(async move { delete_blob(&db, store.as_ref(), &candidate, cutoff).await });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task, like a crash (see the crash window
+            // in docs/ARCHITECTURE.md); the next run looks at the row again.
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Up to `limit` untagged manifests with ids above `after` not touched since `cutoff`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn gc_untagged_candidates(
+        &self,
+        after: i64,
+        cutoff: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<ManifestCandidate>, RegistryError> {
+        let rows: Vec<(i64, i64, String, i64)> = manifest::Entity::find()
+            .select_only()
+            .column(manifest::Column::Id)
+            .column(manifest::Column::RepositoryId)
+            .column(manifest::Column::Digest)
+            .column(manifest::Column::Size)
+            .filter(manifest::Column::Id.gt(after))
+            .filter(stale(
+                manifest::Column::TouchedAt,
+                manifest::Column::CreatedAt,
+                cutoff,
+            ))
+            .filter(untagged_manifest())
+            .order_by_asc(manifest::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, repository_id, digest, size)| ManifestCandidate {
+                id,
+                repository_id,
+                digest,
+                size,
+            })
+            .collect())
+    }
+
+    /// Deletes an untagged manifest if it still is one and was not touched since `cutoff`,
+    /// releasing its project's charges. Returns whether it was deleted.
+    ///
+    /// # Errors
+    /// Database failures; nothing is deleted then.
+    pub async fn gc_delete_manifest(
+        &self,
+        candidate: &ManifestCandidate,
+        cutoff: DateTime<Utc>,
+    ) -> Result<bool, RegistryError> {
+        let txn = self.db.begin().await?;
+        let locked = manifest::Entity::update_many()
+            .col_expr(manifest::Column::Size, Expr::col(manifest::Column::Size))
+            .filter(manifest::Column::Id.eq(candidate.id))
+            .filter(stale(
+                manifest::Column::TouchedAt,
+                manifest::Column::CreatedAt,
+                cutoff,
+            ))
+            .filter(untagged_manifest())
+            .exec(&txn)
+            .await?;
+        if locked.rows_affected == 0 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let Some(row) = manifest::Entity::find_by_id(candidate.id).one(&txn).await? else {
+            txn.rollback().await?;
+            return Ok(false);
+        };
+        let Some(repo) = repository::Entity::find_by_id(row.repository_id)
+            .one(&txn)
+            .await?
+        else {
+            txn.rollback().await?;
+            return Ok(false);
+        };
+        super::manifests::delete_manifest_row(&txn, &repo, &row).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}
+
+async fn delete_blob(
+    db: &sea_orm::DatabaseConnection,
+    store: &dyn crate::storage::BlobStore,
+    candidate: &BlobCandidate,
+    cutoff: DateTime<Utc>,
+) -> Result<bool, RegistryError> {
+    let digest: Digest = candidate.digest.parse()?;
+    let txn = db.begin().await?;
+    // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
+    // database's write lock) until commit.
+    let locked = blob::Entity::update_many()
+        .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
+        .filter(blob::Column::Id.eq(candidate.id))
+        .filter(stale(
+            blob::Column::TouchedAt,
+            blob::Column::CreatedAt,
+            cutoff,
+        ))
+        .filter(unreferenced_blob())
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    repository_blob::Entity::delete_many()
+        .filter(repository_blob::Column::BlobId.eq(candidate.id))
+        .exec(&txn)
+        .await?;
+    blob::Entity::delete_by_id(candidate.id).exec(&txn).await?;
+    store.delete(&digest).await?;
+    txn.commit().await?;
+    Ok(true)
+}

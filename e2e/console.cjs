@@ -1,0 +1,266 @@
+// Drives the console in headless Chromium against a running Berth (see e2e/console.sh).
+// Every step asserts what the page shows; a failure prints the step, saves a screenshot of the
+// page as it was and exits 1.
+"use strict";
+
+const assert = require("node:assert/strict");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+
+const BASE = process.env.E2E_BASE_URL;
+const REGISTRY = process.env.E2E_REGISTRY;
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD;
+const SHOTS = process.env.E2E_SCREENSHOTS;
+const TMP = process.env.E2E_TMP;
+const CRANE = path.join(process.env.BERTH_TOOLS_DIR || "/var/cache/berth/bin", "crane");
+
+const PROJECT = "console-e2e";
+const MEMBER = "alice";
+const MEMBER_PASSWORD = "Alice-Passw0rd";
+
+let passed = 0;
+
+async function step(name, fn) {
+  const started = Date.now();
+  await fn();
+  passed += 1;
+  console.log(`ok - ${name} (${Date.now() - started} ms)`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, username, password) {
+  await page.goto(`${BASE}/projects`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("current-user").filter({ hasText: username }).waitFor();
+}
+
+async function signOut(page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+}
+
+/** Pushes a one-layer image with crane, as the admin, and returns its digest. */
+function pushImage(repository, tag) {
+  const layer = path.join(TMP, "layer.tar");
+  const dir = path.join(TMP, "layer");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "hello.txt"), `hello from the console test ${Date.now()}\n`);
+  execFileSync("tar", ["-cf", layer, "-C", dir, "hello.txt"]);
+  execFileSync(CRANE, ["auth", "login", REGISTRY, "-u", "admin", "-p", ADMIN_PASSWORD], {
+    stdio: "pipe",
+  });
+  const ref = execFileSync(
+    CRANE,
+    ["--insecure", "append", "--oci-empty-base", "-f", layer, "-t", `${REGISTRY}/${repository}:${tag}`],
+    { encoding: "utf8" },
+  ).trim();
+  return ref.split("@")[1];
+}
+
+async function run(page) {
+  const pageErrors = [];
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+
+  await step("wrong password shows a readable error", async () => {
+    const started = Date.now();
+    await page.goto(`${BASE}/`);
+    await page.getByLabel("Username").waitFor();
+    console.log(`# sign-in form rendered ${Date.now() - started} ms after navigation (cold cache)`);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "wrong username or password" }).waitFor();
+    await shot(page, "01-sign-in-error");
+  });
+
+  await step("admin signs in and sees the projects list", async () => {
+    await signIn(page, "admin", ADMIN_PASSWORD);
+    await page.getByRole("heading", { name: "Projects" }).waitFor();
+    await page.getByRole("link", { name: "Users" }).waitFor();
+    await shot(page, "02-projects-empty");
+  });
+
+  await step("create a project with the dialog (private, 2 GiB quota)", async () => {
+    await page.getByRole("button", { name: "+ New project" }).click();
+    const dialog = page.getByRole("dialog", { name: "New project" });
+    await dialog.getByLabel("Project name").fill(PROJECT);
+    await dialog.locator('input[name="quota"]').fill("2");
+    await shot(page, "03-create-project-dialog");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    const row = page.locator(`tr[data-project="${PROJECT}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /Private/);
+    assert.match(await row.innerText(), /Project Admin/);
+  });
+
+  await step("creating it again shows the server's conflict message", async () => {
+    await page.getByRole("button", { name: "+ New project" }).click();
+    const dialog = page.getByRole("dialog", { name: "New project" });
+    await dialog.getByLabel("Project name").fill(PROJECT);
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.getByRole("alert").filter({ hasText: `project ${PROJECT} already exists` }).waitFor();
+    await shot(page, "04-create-project-conflict");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+  });
+
+  await step("search filters the list on the server", async () => {
+    const search = page.getByLabel("Search projects");
+    await search.fill("no-such-project");
+    await page.getByText("No projects match.").waitFor();
+    await search.fill("console");
+    await page.locator(`tr[data-project="${PROJECT}"]`).waitFor();
+  });
+
+  let digest;
+  await step("push an image with crane; the summary counts the repository", async () => {
+    await page.locator(`tr[data-project="${PROJECT}"] a`).click();
+    await page.getByTestId("repo-count").filter({ hasText: "0" }).waitFor();
+    digest = pushImage(`${PROJECT}/hello`, "v1");
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    await page.reload();
+    await page.getByTestId("repo-count").filter({ hasText: "1" }).waitFor();
+    const quota = await page.getByTestId("quota").innerText();
+    assert.match(quota, /of 2\.0 GiB/);
+    assert.doesNotMatch(quota, /^0 B of/m);
+    await shot(page, "05-project-summary");
+    await page.goto(`${BASE}/projects`);
+    const row = page.locator(`tr[data-project="${PROJECT}"]`);
+    await row.waitFor();
+    assert.equal((await row.locator("td.num").innerText()).trim(), "1");
+    await shot(page, "06-projects-list");
+  });
+
+  await step("create user alice under administration", async () => {
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.locator('tr[data-user="admin"]').waitFor();
+    await page.getByRole("button", { name: "+ New user" }).click();
+    const dialog = page.getByRole("dialog", { name: "New user" });
+    await dialog.getByLabel("Username").fill(MEMBER);
+    await dialog.getByLabel("Email").fill(`${MEMBER}@example.com`);
+    await dialog.getByLabel("Full name").fill("Alice Example");
+    await dialog.getByLabel("Password", { exact: true }).fill(MEMBER_PASSWORD);
+    await dialog.getByLabel("Confirm password").fill(MEMBER_PASSWORD);
+    await shot(page, "07-create-user-dialog");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.locator(`tr[data-user="${MEMBER}"]`).waitFor();
+    await shot(page, "08-users");
+  });
+
+  await step("add alice as a guest, then make her a developer", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/members`);
+    await page.locator('tr[data-member="admin"]').waitFor();
+    await page.getByLabel("Username").fill(MEMBER);
+    await page.getByRole("form", { name: "Add member" }).getByLabel("Role").selectOption("3");
+    await page.getByRole("button", { name: "+ Add member" }).click();
+    const row = page.locator(`tr[data-member="${MEMBER}"]`);
+    await row.waitFor();
+    assert.equal(await row.getByLabel("Role").inputValue(), "3");
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/members") && r.request().method() === "GET"),
+      row.getByLabel("Role").selectOption("2"),
+    ]);
+    await page.locator(`tr[data-member="${MEMBER}"]`).getByLabel("Role").waitFor();
+    assert.equal(await page.locator(`tr[data-member="${MEMBER}"]`).getByLabel("Role").inputValue(), "2");
+    await shot(page, "09-members");
+  });
+
+  await step("adding an unknown user shows the server's message", async () => {
+    await page.getByLabel("Username").fill("nobody-here");
+    await page.getByRole("button", { name: "+ Add member" }).click();
+    await page.getByRole("alert").filter({ hasText: "no such user" }).waitFor();
+  });
+
+  await step("system info shows version and health", async () => {
+    await page.getByRole("link", { name: "System info" }).click();
+    await page.getByTestId("system-info").filter({ hasText: "berth-" }).waitFor();
+    await page.getByTestId("health").filter({ hasText: "healthy" }).waitFor();
+    await shot(page, "10-system-info");
+  });
+
+  await step("an unknown project shows the API's error, not a blank page", async () => {
+    await page.goto(`${BASE}/projects/no-such-project`);
+    await page.getByRole("alert").filter({ hasText: "project no-such-project not found" }).waitFor();
+    await shot(page, "11-project-not-found");
+  });
+
+  await step("admin signs out", async () => {
+    await signOut(page);
+    await shot(page, "12-signed-out");
+  });
+
+  await step("alice sees her project as developer and no administration", async () => {
+    await signIn(page, MEMBER, MEMBER_PASSWORD);
+    const row = page.locator(`tr[data-project="${PROJECT}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /Developer/);
+    assert.equal(await page.getByRole("link", { name: "Users" }).count(), 0);
+    assert.equal(await page.getByRole("link", { name: "System info" }).count(), 0);
+    await shot(page, "13-developer-projects");
+  });
+
+  await step("alice may view but not edit members", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/members`);
+    await page.locator(`tr[data-member="${MEMBER}"]`).waitFor();
+    assert.equal(await page.getByRole("button", { name: "+ Add member" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Remove" }).count(), 0);
+    assert.equal(await page.locator("tr[data-member] select").count(), 0);
+    await shot(page, "14-developer-members");
+  });
+
+  await step("alice cannot open administration pages", async () => {
+    await page.goto(`${BASE}/admin/users`);
+    await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
+    assert.equal(await page.locator('tr[data-user="admin"]').count(), 0);
+    await shot(page, "15-developer-admin-denied");
+    await signOut(page);
+  });
+
+  await step("admin removes alice from the project", async () => {
+    await signIn(page, "admin", ADMIN_PASSWORD);
+    await page.goto(`${BASE}/projects/${PROJECT}/members`);
+    await page.locator(`tr[data-member="${MEMBER}"]`).getByRole("button", { name: "Remove" }).click();
+    await page.locator(`tr[data-member="${MEMBER}"]`).waitFor({ state: "detached" });
+    await signOut(page);
+  });
+
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page");
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15000);
+  let failed = false;
+  try {
+    await run(page);
+  } catch (err) {
+    failed = true;
+    console.log(`not ok - ${err.stack || err}`);
+    await shot(page, "failure").catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  console.log(`${passed} passed, ${failed ? 1 : 0} failed`);
+  process.exit(failed ? 1 : 0);
+})();

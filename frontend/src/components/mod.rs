@@ -1,0 +1,6 @@
+//! Building blocks shared by the pages.
+
+pub mod dialog;
+pub mod error;
+pub mod nav;
+pub mod pager;

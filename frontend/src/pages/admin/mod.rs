@@ -1,0 +1,22 @@
+//! Administration pages, for system administrators only.
+
+mod system;
+mod users;
+
+use leptos::prelude::*;
+
+pub use system::SystemPage;
+pub use users::UsersPage;
+
+/// Shown instead of an administration page to users who are not system administrators.
+#[component]
+fn AdminsOnly() -> impl IntoView {
+    view! {
+        <section>
+            <h1>"Administration"</h1>
+            <div class="alert" role="alert">
+                <strong>"Only system administrators can open this page."</strong>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per page of the console.
+
+pub mod admin;
+pub mod not_found;
+pub mod project;
+pub mod projects;
+pub mod sign_in;
