@@ -157,6 +157,9 @@ impl From<RegistryError> for ApiError {
                 ApiError::new(C::BadRequest, message)
             }
             RegistryError::ManifestTooLarge { .. } => ApiError::new(C::PayloadTooLarge, message),
+            // Harbor answers a protected tag with 412 and a full quota with 403.
+            RegistryError::TagImmutable { .. } => ApiError::new(C::Precondition, message),
+            RegistryError::QuotaExceeded { .. } => ApiError::new(C::Forbidden, message),
             RegistryError::Storage(e) => ApiError::internal(&e),
             RegistryError::Database(e) => e.into(),
         }

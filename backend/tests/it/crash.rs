@@ -42,8 +42,28 @@ async fn backend_env(dir: &std::path::Path) -> Vec<(String, String)> {
     env
 }
 
+/// The `berth` binary: `BERTH_BIN`, or the one cargo built beside this test (it lives in the
+/// `berth-workers` package, so cargo does not name it to this one).
+fn berth_binary() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("BERTH_BIN") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("test executable");
+    let bin = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|dir| dir.join("berth"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build --workspace)",
+        bin.display()
+    );
+    bin
+}
+
 fn berth(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
+    let mut command = Command::new(berth_binary());
     command
         .args(args)
         .arg("--data-dir")
