@@ -144,11 +144,13 @@ async fn fsck(config: Config, repair: bool) -> Result<(), String> {
         println!("unreferenced: {digest}");
     }
     println!(
-        "checked {} blobs and {} manifests: {} disagreements, {} unreferenced blobs{}",
+        "checked {} blobs and {} manifests: {} disagreements, {} unreferenced blobs, {} pending \
+         blob rows{}",
         report.blobs_checked,
         report.manifests_checked,
         report.problems.len(),
         report.unreferenced.len(),
+        report.pending,
         if repair {
             format!(", {} repaired", report.repaired)
         } else {

@@ -267,6 +267,21 @@ pub struct ProjectSummary {
     developer_count: u64,
     guest_count: u64,
     limited_guest_count: u64,
+    /// The storage quota: `hard` is the limit (-1 unlimited), `used` what is charged now.
+    quota: SummaryQuota,
+}
+
+/// Harbor's quota shape inside a project summary.
+#[derive(Serialize, ToSchema)]
+pub struct SummaryQuota {
+    hard: StorageAmount,
+    used: StorageAmount,
+}
+
+/// An amount of storage in bytes.
+#[derive(Serialize, ToSchema)]
+pub struct StorageAmount {
+    storage: i64,
 }
 
 /// Summarises a project: repository count and member counts per role.
@@ -314,6 +329,7 @@ pub async fn summary(
         maintainer_count,
         limited_guest_count,
     ] = counts;
+    let used = crate::registry::quota::usage(&state.db, project.id).await?;
     Ok(HttpResponse::Ok().json(ProjectSummary {
         repo_count,
         project_admin_count,
@@ -321,6 +337,12 @@ pub async fn summary(
         developer_count,
         guest_count,
         limited_guest_count,
+        quota: SummaryQuota {
+            hard: StorageAmount {
+                storage: project.storage_limit,
+            },
+            used: StorageAmount { storage: used },
+        },
     }))
 }
 

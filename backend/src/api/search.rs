@@ -284,7 +284,7 @@ pub async fn systeminfo(
             .get("self_registration")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false),
-        harbor_version: env!("CARGO_PKG_VERSION"),
+        harbor_version: concat!("berth-", env!("CARGO_PKG_VERSION")),
         banner_message: text("banner_message"),
         registry_url: signed_in.then_some(registry_host),
         external_url: signed_in.then_some(external),

@@ -56,8 +56,8 @@ impl Registry {
         }))
     }
 
-    /// Records a verified blob and links it to `repository_id`, marking it used now. Idempotent.
-    /// Call it before the content is committed to storage (see `finish_upload`).
+    /// Records a blob whose content is already stored and links it to `repository_id`, marking
+    /// it used now. Idempotent.
     ///
     /// # Errors
     /// Database failures.

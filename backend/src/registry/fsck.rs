@@ -34,6 +34,9 @@ pub struct FsckReport {
     pub problems: Vec<String>,
     /// Committed content no blob or manifest row names (left by pushes never acknowledged).
     pub unreferenced: Vec<Digest>,
+    /// Blob rows a push touched before committing content that never arrived (the process died
+    /// in between). No repository links them, so no client sees them; a repair removes them.
+    pub pending: usize,
     /// How many rows, sessions and objects a repair removed.
     pub repaired: usize,
     pub blobs_checked: usize,
@@ -118,6 +121,15 @@ impl Registry {
         Ok(report)
     }
 
+    /// Whether any repository links blob `blob_id`.
+    async fn blob_is_linked(&self, blob_id: i64) -> Result<bool, RegistryError> {
+        Ok(repository_blob::Entity::find()
+            .filter(repository_blob::Column::BlobId.eq(blob_id))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
     async fn check_blob_rows(
         &self,
         repair: bool,
@@ -134,6 +146,11 @@ impl Registry {
                 known.insert(row.digest.clone());
                 let digest: Digest = row.digest.parse()?;
                 let problem = match self.store.stat(&digest).await? {
+                    None if !self.blob_is_linked(row.id).await? => {
+                        report.pending += 1;
+                        lost.push(row.id);
+                        None
+                    }
                     None => Some(format!(
                         "blob {digest}: recorded, but its content is missing"
                     )),

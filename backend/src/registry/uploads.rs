@@ -250,13 +250,10 @@ impl Registry {
         let repository = self.ensure_repository(name).await?;
         // The row is touched before the content lands: garbage collection never removes a
         // recently touched blob, so it cannot delete the file this commit is about to write.
-        let blob_id = self.link_blob(repository.id, digest, status.size).await?;
-        if let Err(err) = self.store.commit_upload(id, digest).await {
-            if self.store.stat(digest).await.ok().flatten().is_none() {
-                self.unlink(repository.id, blob_id).await?;
-            }
-            return Err(err.into());
-        }
+        // The repository sees the blob only once its content is stored.
+        self.touch_blob(digest, status.size as usize).await?;
+        self.store.commit_upload(id, digest).await?;
+        self.link_blob(repository.id, digest, status.size).await?;
         upload_session::Entity::delete_by_id(id.to_owned())
             .exec(&self.db)
             .await?;

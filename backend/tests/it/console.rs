@@ -41,7 +41,7 @@ async fn client_routes_get_the_console_and_api_prefixes_do_not() {
     for reserved in [
         "/api/v2.0/nothing",
         "/api/other",
-        "/c/login",
+        "/c/no-such-page",
         "/service/other",
     ] {
         let res = app.request(Method::GET, reserved).send().await.unwrap();
