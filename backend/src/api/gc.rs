@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::jobservice::{find_job, log_response, sysadmin};
 use super::{Paging, paged};
@@ -25,18 +26,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/system/gc/{id}/log", web::get().to(log));
 }
 
-#[derive(Serialize)]
-struct GcHistory {
+/// One garbage collection run (Harbor's `GCHistory`).
+#[derive(Serialize, ToSchema)]
+pub struct GcHistory {
     id: i64,
+    #[schema(value_type = String)]
     job_name: &'static str,
     job_kind: String,
     job_parameters: String,
+    #[schema(value_type = Object)]
     schedule: Schedule,
     job_status: String,
     deleted: bool,
     creation_time: DateTime<Utc>,
     update_time: DateTime<Utc>,
     /// Berth: counters and checkpoint of the run.
+    #[schema(value_type = Object)]
     progress: serde_json::Value,
     /// Berth: the summary or last error.
     message: Option<String>,
@@ -63,8 +68,27 @@ fn history(row: job::Model) -> GcHistory {
     }
 }
 
-/// List garbage collection runs, newest first.
-async fn list(
+/// Lists garbage collection runs, newest first.
+///
+/// Manual and scheduled runs alike, with their status, parameters and progress. System
+/// administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "gc_list",
+    path = "/api/v2.0/system/gc",
+    tag = "gc",
+    params(
+        ("page" = Option<u64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Rows per page, 1 to 100 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "One page of runs; `X-Total-Count` and `Link` headers", body = Vec<GcHistory>),
+        (status = 400, description = "Invalid paging", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     paging: web::Query<Paging>,
@@ -77,8 +101,23 @@ async fn list(
     Ok(response.json(rows.into_iter().map(history).collect::<Vec<_>>()))
 }
 
-/// Read one garbage collection run.
-async fn get(
+/// Reads one garbage collection run.
+///
+/// Its status, parameters, progress counters and summary. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "gc_get",
+    path = "/api/v2.0/system/gc/{id}",
+    tag = "gc",
+    params(("id" = i64, Path, description = "Run (job) id")),
+    responses(
+        (status = 200, description = "The run", body = GcHistory),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such garbage collection run", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -88,8 +127,23 @@ async fn get(
     Ok(HttpResponse::Ok().json(history(row)))
 }
 
-/// Stop a garbage collection run.
-async fn stop(
+/// Stops a garbage collection run.
+///
+/// Asks the running (or queued) job to stop at its next checkpoint. System administrators only.
+#[utoipa::path(
+    put,
+    operation_id = "gc_stop",
+    path = "/api/v2.0/system/gc/{id}",
+    tag = "gc",
+    params(("id" = i64, Path, description = "Run (job) id")),
+    responses(
+        (status = 200, description = "Stop requested"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such garbage collection run", body = super::docs::Errors),
+    )
+)]
+pub async fn stop(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -100,8 +154,23 @@ async fn stop(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Read a garbage collection run's log (every deletion is listed).
-async fn log(
+/// Reads a garbage collection run's log.
+///
+/// Plain text; every deletion is listed. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "gc_log",
+    path = "/api/v2.0/system/gc/{id}/log",
+    tag = "gc",
+    params(("id" = i64, Path, description = "Run (job) id")),
+    responses(
+        (status = 200, description = "The log as text/plain", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such garbage collection run", body = super::docs::Errors),
+    )
+)]
+pub async fn log(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -111,10 +180,15 @@ async fn log(
     log_response(&state, *id).await
 }
 
-#[derive(Deserialize, Serialize)]
-struct ScheduleBody {
+/// A garbage collection schedule, or a request to run now (Harbor's `Schedule`).
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ScheduleBody {
+    /// `{"type": "None" | "Manual" | "Hourly" | "Daily" | "Weekly" | "Custom", "cron": "..."}`.
+    #[schema(value_type = Object)]
     schedule: Schedule,
+    /// `dry_run`, `delete_untagged` (booleans), `workers`, `grace_seconds`, `batch_size`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     parameters: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -145,8 +219,22 @@ fn schedule_error(e: ScheduleUpdateError) -> ApiError {
     }
 }
 
-/// Read the garbage collection schedule.
-async fn get_schedule(
+/// Reads the garbage collection schedule.
+///
+/// The schedule and its parameters; `{"type": "None"}` when none is set. System
+/// administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "gc_get_schedule",
+    path = "/api/v2.0/system/gc/schedule",
+    tag = "gc",
+    responses(
+        (status = 200, description = "The schedule with `parameters`, `creation_time` and `update_time`", body = Object),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn get_schedule(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -164,8 +252,25 @@ async fn get_schedule(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Run garbage collection now (`Manual`) or set its schedule.
-async fn create_schedule(
+/// Runs garbage collection now (`Manual`) or sets its schedule.
+///
+/// A `Manual` schedule queues a run at once and names it in `Location`; any other type stores
+/// the schedule. Parameters are checked. System administrators only.
+#[utoipa::path(
+    post,
+    operation_id = "gc_create_schedule",
+    path = "/api/v2.0/system/gc/schedule",
+    tag = "gc",
+    request_body = ScheduleBody,
+    responses(
+        (status = 201, description = "Queued (`Location` names the run) or scheduled"),
+        (status = 400, description = "Invalid schedule or parameters", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 409, description = "A garbage collection run is already queued", body = super::docs::Errors),
+    )
+)]
+pub async fn create_schedule(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<ScheduleBody>,
@@ -190,8 +295,23 @@ async fn create_schedule(
     Ok(HttpResponse::Created().finish())
 }
 
-/// Change the garbage collection schedule (`None` removes it).
-async fn update_schedule(
+/// Changes the garbage collection schedule.
+///
+/// A `None` schedule removes it. Parameters are checked. System administrators only.
+#[utoipa::path(
+    put,
+    operation_id = "gc_update_schedule",
+    path = "/api/v2.0/system/gc/schedule",
+    tag = "gc",
+    request_body = ScheduleBody,
+    responses(
+        (status = 200, description = "Changed"),
+        (status = 400, description = "Invalid schedule or parameters", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn update_schedule(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<ScheduleBody>,

@@ -43,8 +43,24 @@ fn selectors(rule: &ImmutableRule) -> Result<String, ApiError> {
     serde_json::to_string(&stored).map_err(|e| ApiError::internal(&e))
 }
 
-/// List a project's immutability rules.
-async fn list(
+/// Lists a project's tag immutability rules.
+///
+/// Ordered by priority; `X-Total-Count` gives their number. Needs the project's
+/// `immutable-tag:list` permission.
+#[utoipa::path(
+    get,
+    operation_id = "immutable_list",
+    path = "/api/v2.0/projects/{project}/immutabletagrules",
+    tag = "immutable",
+    params(("project" = String, Path, description = "Project name or id")),
+    responses(
+        (status = 200, description = "The rules; `X-Total-Count` header", body = Vec<Object>),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -63,8 +79,26 @@ async fn list(
     Ok(response.json(rules))
 }
 
-/// Add an immutability rule to a project.
-async fn create(
+/// Adds a tag immutability rule to a project.
+///
+/// The rule needs at least one tag selector; a project holds at most 15 rules. Needs the
+/// project's `immutable-tag:create` permission.
+#[utoipa::path(
+    post,
+    operation_id = "immutable_create",
+    path = "/api/v2.0/projects/{project}/immutabletagrules",
+    tag = "immutable",
+    params(("project" = String, Path, description = "Project name or id")),
+    request_body(content = Object, description = "Harbor's `ImmutableRule`: `tag_selectors`, `scope_selectors`, `priority`, `disabled`"),
+    responses(
+        (status = 201, description = "Created; `Location` names the rule"),
+        (status = 400, description = "Invalid selectors, or the project already holds 15 rules", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+    )
+)]
+pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -116,8 +150,26 @@ async fn find(
         .ok_or_else(|| ApiError::not_found(format!("immutability rule {id} not found")))
 }
 
-/// Change an immutability rule (its selectors, priority, or `disabled`).
-async fn update(
+/// Changes a tag immutability rule.
+///
+/// Its selectors, priority or `disabled` flag. Needs the project's `immutable-tag:update`
+/// permission.
+#[utoipa::path(
+    put,
+    operation_id = "immutable_update",
+    path = "/api/v2.0/projects/{project}/immutabletagrules/{id}",
+    tag = "immutable",
+    params(("project" = String, Path, description = "Project name or id"), ("id" = i64, Path, description = "Rule id")),
+    request_body(content = Object, description = "Harbor's `ImmutableRule`"),
+    responses(
+        (status = 200, description = "Changed"),
+        (status = 400, description = "Invalid selectors", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such project or rule", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, i64)>,
@@ -137,8 +189,24 @@ async fn update(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Remove an immutability rule.
-async fn delete(
+/// Removes a tag immutability rule.
+///
+/// Tags it protected can be overwritten and deleted again. Needs the project's
+/// `immutable-tag:delete` permission.
+#[utoipa::path(
+    delete,
+    operation_id = "immutable_delete",
+    path = "/api/v2.0/projects/{project}/immutabletagrules/{id}",
+    tag = "immutable",
+    params(("project" = String, Path, description = "Project name or id"), ("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "Removed"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such project or rule", body = super::docs::Errors),
+    )
+)]
+pub async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, i64)>,

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::signed_in;
 use crate::app::AppState;
@@ -30,15 +31,17 @@ pub(crate) async fn sysadmin(state: &AppState, req: &HttpRequest) -> Result<(), 
 }
 
 /// A job as the job service API shows it.
-#[derive(Serialize)]
-pub(crate) struct JobView {
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
     id: i64,
     job_type: String,
     status: String,
     trigger: String,
+    #[schema(value_type = Object)]
     parameters: serde_json::Value,
     attempt: i32,
     max_attempts: i32,
+    #[schema(value_type = Object)]
     progress: serde_json::Value,
     message: Option<String>,
     creation_time: DateTime<Utc>,
@@ -88,8 +91,23 @@ pub(crate) async fn log_response(state: &AppState, id: i64) -> Result<HttpRespon
         .body(text))
 }
 
-/// Read one job.
-async fn get_job(
+/// Reads one job of the durable job queue.
+///
+/// Its kind, status, trigger, parameters, attempts and progress. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "jobservice_get_job",
+    path = "/api/v2.0/jobservice/jobs/{id}",
+    tag = "jobservice",
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such job", body = super::docs::Errors),
+    )
+)]
+pub async fn get_job(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -99,13 +117,32 @@ async fn get_job(
     Ok(HttpResponse::Ok().json(JobView::from(row)))
 }
 
-#[derive(Deserialize)]
-struct ActionBody {
+/// An action on a job or a queue.
+#[derive(Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// `stop` for a job; `pause`, `resume` or `stop` for a queue.
     action: String,
 }
 
-/// Stop one job: `{"action": "stop"}`.
-async fn act_on_job(
+/// Stops one job: `{"action": "stop"}`.
+///
+/// The job stops at its next checkpoint. System administrators only.
+#[utoipa::path(
+    put,
+    operation_id = "jobservice_act_on_job",
+    path = "/api/v2.0/jobservice/jobs/{id}",
+    tag = "jobservice",
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "Stop requested"),
+        (status = 400, description = "The action is not `stop`", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such job", body = super::docs::Errors),
+    )
+)]
+pub async fn act_on_job(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -120,8 +157,23 @@ async fn act_on_job(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Read one job's log.
-async fn job_log(
+/// Reads one job's log.
+///
+/// Plain text, as the job wrote it. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "jobservice_job_log",
+    path = "/api/v2.0/jobservice/jobs/{id}/log",
+    tag = "jobservice",
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The log as text/plain", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such job", body = super::docs::Errors),
+    )
+)]
+pub async fn job_log(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -131,15 +183,30 @@ async fn job_log(
     log_response(&state, *id).await
 }
 
-#[derive(Serialize)]
-struct QueueView {
+/// One job queue: its job type, pending count and pause state.
+#[derive(Serialize, ToSchema)]
+pub struct QueueView {
+    #[schema(value_type = String)]
     job_type: &'static str,
     count: u64,
     paused: bool,
 }
 
-/// List the job queues with their pending counts and pause state.
-async fn list_queues(
+/// Lists the job queues.
+///
+/// One per job type, with its pending count and pause state. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "jobservice_list_queues",
+    path = "/api/v2.0/jobservice/queues",
+    tag = "jobservice",
+    responses(
+        (status = 200, description = "Every queue", body = Vec<QueueView>),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn list_queues(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -156,8 +223,26 @@ async fn list_queues(
     Ok(HttpResponse::Ok().json(queues))
 }
 
-/// Pause, resume or stop a queue: `{"action": "pause" | "resume" | "stop"}`.
-async fn act_on_queue(
+/// Pauses, resumes or stops a queue: `{"action": "pause" | "resume" | "stop"}`.
+///
+/// A paused queue keeps its jobs but starts none; stop ends its pending and running jobs.
+/// System administrators only.
+#[utoipa::path(
+    put,
+    operation_id = "jobservice_act_on_queue",
+    path = "/api/v2.0/jobservice/queues/{job_type}",
+    tag = "jobservice",
+    params(("job_type" = String, Path, description = "Job type, as listed by the queues")),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "Done"),
+        (status = 400, description = "Unknown action", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such job type", body = super::docs::Errors),
+    )
+)]
+pub async fn act_on_queue(
     state: web::Data<AppState>,
     req: HttpRequest,
     job_type: web::Path<String>,

@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::jobservice::sysadmin;
 use super::{Paging, paged};
@@ -25,20 +26,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/quotas/{id}", web::put().to(update));
 }
 
-#[derive(Serialize)]
-struct Storage {
+/// Storage in bytes, -1 for unlimited.
+#[derive(Serialize, ToSchema)]
+pub struct Storage {
     storage: i64,
 }
 
-#[derive(Serialize)]
-struct QuotaRef {
+/// The project a quota belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct QuotaRef {
     id: i64,
     name: String,
     owner_name: String,
 }
 
-#[derive(Serialize)]
-struct QuotaView {
+/// A project's quota (Harbor's `Quota`).
+#[derive(Serialize, ToSchema)]
+pub struct QuotaView {
     id: i64,
     #[serde(rename = "ref")]
     reference: QuotaRef,
@@ -80,14 +84,36 @@ fn registry_error(e: crate::registry::RegistryError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The kind of quota owner; only `project`.
     reference: Option<String>,
+    /// Only the quota of this project id.
     reference_id: Option<i64>,
 }
 
-/// List quotas, optionally of one project (`reference=project&reference_id=<id>`).
-async fn list(
+/// Lists quotas, optionally of one project (`reference=project&reference_id=<id>`).
+///
+/// Each with its hard limit and current usage. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "quotas_list",
+    path = "/api/v2.0/quotas",
+    tag = "quota",
+    params(
+        ListQuery,
+        ("page" = Option<u64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Rows per page, 1 to 100 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "One page of quotas; `X-Total-Count` and `Link` headers", body = Vec<QuotaView>),
+        (status = 400, description = "Invalid reference or paging", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ListQuery>,
@@ -120,8 +146,23 @@ async fn find(state: &AppState, id: i64) -> Result<project::Model, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("quota {id} not found")))
 }
 
-/// Read one quota.
-async fn get(
+/// Reads one quota.
+///
+/// Its hard limit and current usage. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "quotas_get",
+    path = "/api/v2.0/quotas/{id}",
+    tag = "quota",
+    params(("id" = i64, Path, description = "Quota id (the project id)")),
+    responses(
+        (status = 200, description = "The quota", body = QuotaView),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such quota", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -131,18 +172,39 @@ async fn get(
     Ok(HttpResponse::Ok().json(view(&state, row).await?))
 }
 
-#[derive(Deserialize)]
-struct Hard {
+/// A hard limit.
+#[derive(Deserialize, ToSchema)]
+pub struct Hard {
+    /// Bytes, or -1 for unlimited.
     storage: i64,
 }
 
-#[derive(Deserialize)]
-struct UpdateBody {
+/// The change of a quota (Harbor's `QuotaUpdateReq`).
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateBody {
     hard: Hard,
 }
 
-/// Change a quota's limit: `{"hard": {"storage": <bytes or -1>}}`.
-async fn update(
+/// Changes a quota's limit: `{"hard": {"storage": <bytes or -1>}}`.
+///
+/// Usage above a lowered limit is kept, but further pushes are refused. System administrators
+/// only.
+#[utoipa::path(
+    put,
+    operation_id = "quotas_update",
+    path = "/api/v2.0/quotas/{id}",
+    tag = "quota",
+    params(("id" = i64, Path, description = "Quota id (the project id)")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "Changed"),
+        (status = 400, description = "The limit is below -1", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 404, description = "No such quota", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -162,14 +224,31 @@ async fn update(
     Ok(HttpResponse::Ok().finish())
 }
 
-#[derive(Deserialize)]
-struct RecalculateQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecalculateQuery {
+    /// Only this project; every project when absent.
     project_id: Option<i64>,
 }
 
-/// Berth extension: queue a recalculation of every project's usage (or one project's) from
-/// its manifests. Answers with the job in `Location`.
-async fn recalculate(
+/// Berth extension: queues a recalculation of project usage from the manifests.
+///
+/// Every project's usage, or one project's; answers with the job in `Location`. System
+/// administrators only.
+#[utoipa::path(
+    post,
+    operation_id = "quotas_recalculate",
+    path = "/api/v2.0/quotas/recalculate",
+    tag = "quota",
+    params(RecalculateQuery),
+    responses(
+        (status = 201, description = "Queued; `Location` names the job"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+        (status = 409, description = "A recalculation is already queued", body = super::docs::Errors),
+    )
+)]
+pub async fn recalculate(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<RecalculateQuery>,

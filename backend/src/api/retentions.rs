@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::projects::authorize;
-use super::{Paging, paged};
+use super::{Paging, paged, signed_in};
 use crate::app::AppState;
 use crate::auth::{Action, Resource};
 use crate::db::entities::{job, retention_policy, retention_record, retention_task};
@@ -40,8 +41,24 @@ fn schedule_name(policy_id: i64) -> String {
     format!("retention:{policy_id}")
 }
 
-/// The templates and selectors a policy may use.
-async fn metadatas() -> HttpResponse {
+/// Lists the rule templates and selectors a retention policy may use.
+///
+/// The same for every project; any signed-in caller may read it.
+#[utoipa::path(
+    get,
+    operation_id = "retentions_metadatas",
+    path = "/api/v2.0/retentions/metadatas",
+    tag = "retention",
+    responses(
+        (status = 200, description = "`templates`, `scope_selectors` and `tag_selectors`", body = Object),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+    )
+)]
+pub async fn metadatas(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    signed_in(&state, &req).await?;
     let templates: Vec<serde_json::Value> = TEMPLATES
         .iter()
         .map(|(rule, param, display)| {
@@ -51,13 +68,13 @@ async fn metadatas() -> HttpResponse {
             serde_json::json!({"rule_template": rule, "display_text": display, "action": "retain", "params": params})
         })
         .collect();
-    HttpResponse::Ok().json(serde_json::json!({
+    Ok(HttpResponse::Ok().json(serde_json::json!({
         "templates": templates,
         "scope_selectors": [{"display_text": "Repositories", "kind": "doublestar",
                              "decorations": ["repoMatches", "repoExcludes"]}],
         "tag_selectors": [{"display_text": "Tags", "kind": "doublestar",
                            "decorations": ["matches", "excludes"]}],
-    }))
+    })))
 }
 
 /// Loads policy `id` and checks the caller may do `action` on retention in its project.
@@ -119,8 +136,26 @@ async fn sync_schedule(
         })
 }
 
-/// Create a project's retention policy.
-async fn create(
+/// Creates a project's tag retention policy.
+///
+/// The project is the policy's `scope.ref`; a project has at most one policy. A `Schedule`
+/// trigger with a cron schedules runs. Needs the project's `tag-retention:create` permission.
+#[utoipa::path(
+    post,
+    operation_id = "retentions_create",
+    path = "/api/v2.0/retentions",
+    tag = "retention",
+    request_body(content = Object, description = "Harbor's `RetentionPolicy`: `algorithm`, `rules`, `trigger`, `scope`"),
+    responses(
+        (status = 201, description = "Created; `Location` names the policy"),
+        (status = 400, description = "Invalid policy or schedule", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such project", body = super::docs::Errors),
+        (status = 409, description = "The project already has a policy", body = super::docs::Errors),
+    )
+)]
+pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<RetentionPolicy>,
@@ -162,8 +197,23 @@ async fn create(
         .finish())
 }
 
-/// Read a retention policy.
-async fn get(
+/// Reads a tag retention policy.
+///
+/// Its rules, trigger and scope. Needs the project's `tag-retention:read` permission.
+#[utoipa::path(
+    get,
+    operation_id = "retentions_get",
+    path = "/api/v2.0/retentions/{id}",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id")),
+    responses(
+        (status = 200, description = "Harbor's `RetentionPolicy`", body = Object),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy", body = super::docs::Errors),
+    )
+)]
+pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -172,8 +222,26 @@ async fn get(
     Ok(HttpResponse::Ok().json(policy))
 }
 
-/// Replace a retention policy (its scope must stay the same project).
-async fn update(
+/// Replaces a tag retention policy.
+///
+/// Its scope must stay the same project; the schedule follows the new trigger. Needs the
+/// project's `tag-retention:update` permission.
+#[utoipa::path(
+    put,
+    operation_id = "retentions_update",
+    path = "/api/v2.0/retentions/{id}",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id")),
+    request_body(content = Object, description = "Harbor's `RetentionPolicy`: `algorithm`, `rules`, `trigger`, `scope`"),
+    responses(
+        (status = 200, description = "Replaced"),
+        (status = 400, description = "Invalid policy or schedule, or another project", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy", body = super::docs::Errors),
+    )
+)]
+pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -194,8 +262,23 @@ async fn update(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// Delete a retention policy and its schedule.
-async fn delete(
+/// Deletes a tag retention policy and its schedule.
+///
+/// Past runs stay listed as jobs. Needs the project's `tag-retention:delete` permission.
+#[utoipa::path(
+    delete,
+    operation_id = "retentions_delete",
+    path = "/api/v2.0/retentions/{id}",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id")),
+    responses(
+        (status = 200, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy", body = super::docs::Errors),
+    )
+)]
+pub async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -224,14 +307,34 @@ async fn sync_schedule_off(state: &AppState, id: i64) -> Result<(), ApiError> {
         })
 }
 
-#[derive(Deserialize, Default)]
-struct ExecuteBody {
+/// How to run a policy now.
+#[derive(Deserialize, Default, ToSchema)]
+pub struct ExecuteBody {
+    /// Only log what would be deleted.
     #[serde(default)]
     dry_run: bool,
 }
 
-/// Run a retention policy now, optionally as a dry run.
-async fn execute(
+/// Runs a tag retention policy now, optionally as a dry run.
+///
+/// Queues a run and names it in `Location`. Needs the project's `tag-retention:operate`
+/// permission.
+#[utoipa::path(
+    post,
+    operation_id = "retentions_execute",
+    path = "/api/v2.0/retentions/{id}/executions",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id")),
+    request_body = ExecuteBody,
+    responses(
+        (status = 201, description = "Queued; `Location` names the execution"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy", body = super::docs::Errors),
+        (status = 409, description = "This run is already queued", body = super::docs::Errors),
+    )
+)]
+pub async fn execute(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -253,8 +356,9 @@ async fn execute(
         .finish())
 }
 
-#[derive(Serialize)]
-struct ExecutionView {
+/// One run of a retention policy (Harbor's `RetentionExecution`).
+#[derive(Serialize, ToSchema)]
+pub struct ExecutionView {
     id: i64,
     policy_id: i64,
     status: String,
@@ -290,8 +394,29 @@ fn execution(row: job::Model, policy_id: i64) -> ExecutionView {
     }
 }
 
-/// List a policy's runs, newest first.
-async fn executions(
+/// Lists a tag retention policy's runs, newest first.
+///
+/// Manual and scheduled runs with their status. Needs the project's `tag-retention:list`
+/// permission.
+#[utoipa::path(
+    get,
+    operation_id = "retentions_executions",
+    path = "/api/v2.0/retentions/{id}/executions",
+    tag = "retention",
+    params(
+        ("id" = i64, Path, description = "Retention policy id"),
+        ("page" = Option<u64>, Query, description = "Page number, from 1"),
+        ("page_size" = Option<u64>, Query, description = "Rows per page, 1 to 100 (default 10)"),
+    ),
+    responses(
+        (status = 200, description = "One page of runs; `X-Total-Count` and `Link` headers", body = Vec<ExecutionView>),
+        (status = 400, description = "Invalid paging", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy", body = super::docs::Errors),
+    )
+)]
+pub async fn executions(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -328,13 +453,33 @@ async fn find_run(state: &AppState, policy_id: i64, eid: i64) -> Result<job::Mod
         .ok_or_else(|| ApiError::not_found(format!("retention execution {eid} not found")))
 }
 
-#[derive(Deserialize)]
-struct StopBody {
+/// The action on a run.
+#[derive(Deserialize, ToSchema)]
+pub struct StopBody {
+    /// Only `stop`.
     action: String,
 }
 
-/// Stop a run: `{"action": "stop"}`.
-async fn stop(
+/// Stops a tag retention run: `{"action": "stop"}`.
+///
+/// The run stops at its next checkpoint. Needs the project's `tag-retention:operate`
+/// permission.
+#[utoipa::path(
+    patch,
+    operation_id = "retentions_stop",
+    path = "/api/v2.0/retentions/{id}/executions/{eid}",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id"), ("eid" = i64, Path, description = "Execution id")),
+    request_body = StopBody,
+    responses(
+        (status = 200, description = "Stop requested"),
+        (status = 400, description = "The action is not `stop`", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy or execution", body = super::docs::Errors),
+    )
+)]
+pub async fn stop(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(i64, i64)>,
@@ -350,8 +495,9 @@ async fn stop(
     Ok(HttpResponse::Ok().finish())
 }
 
-#[derive(Serialize)]
-struct TaskView {
+/// One repository's task within a retention run (Harbor's `RetentionExecutionTask`).
+#[derive(Serialize, ToSchema)]
+pub struct TaskView {
     id: i64,
     execution_id: i64,
     repository: String,
@@ -362,8 +508,24 @@ struct TaskView {
     end_time: DateTime<Utc>,
 }
 
-/// List a run's per-repository tasks.
-async fn tasks(
+/// Lists a tag retention run's per-repository tasks.
+///
+/// With how many artifacts each repository held and retained. Needs the project's
+/// `tag-retention:list` permission.
+#[utoipa::path(
+    get,
+    operation_id = "retentions_tasks",
+    path = "/api/v2.0/retentions/{id}/executions/{eid}/tasks",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id"), ("eid" = i64, Path, description = "Execution id")),
+    responses(
+        (status = 200, description = "The tasks; `X-Total-Count` header", body = Vec<TaskView>),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy or execution", body = super::docs::Errors),
+    )
+)]
+pub async fn tasks(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(i64, i64)>,
@@ -394,8 +556,24 @@ async fn tasks(
     Ok(response.json(views))
 }
 
-/// A task's result log: one line per tag or untagged artifact with its decision.
-async fn task_log(
+/// Reads a tag retention task's result log.
+///
+/// Plain text: one line per tag or untagged artifact with its decision. Needs the project's
+/// `tag-retention:list` permission.
+#[utoipa::path(
+    get,
+    operation_id = "retentions_task_log",
+    path = "/api/v2.0/retentions/{id}/executions/{eid}/tasks/{tid}",
+    tag = "retention",
+    params(("id" = i64, Path, description = "Retention policy id"), ("eid" = i64, Path, description = "Execution id"), ("tid" = i64, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The log as text/plain", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "Not allowed in this project", body = super::docs::Errors),
+        (status = 404, description = "No such policy, execution or task", body = super::docs::Errors),
+    )
+)]
+pub async fn task_log(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(i64, i64, i64)>,

@@ -57,6 +57,7 @@ fn cases() -> Vec<Case> {
         {"kind": "project", "namespace": "p1", "access": [{"resource": "repository", "action": "pull"}]}]});
     let bad_system_robot = json!({"name": "Bad Name", "level": "system", "permissions": [
         {"kind": "system", "namespace": "/", "access": [{"resource": "project", "action": "list"}]}]});
+    let bad_gc = json!({"schedule": {"type": "Manual"}, "parameters": {"bogus": true}});
     //                                                                       admin..........systemRobot
     //                                                                       A pa ma de gu lg nm an pr sr
     vec![
@@ -147,6 +148,39 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/api/v2.0/configurations", None,                         "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/configurations", Some(json!({"auth_mode": "ldap_auth"})), "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/audit-logs", None,                             "ADDDDDDDDA"),
+        // Quotas, garbage collection and the job service: system administrators only.
+        case(M::GET, "/api/v2.0/quotas", None,                                 "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/quotas/recalculate?project_id=999999", None,  "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/quotas/{pid}", None,                           "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/quotas/{pid}", Some(json!({"hard": {"storage": -2}})), "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/system/gc", None,                              "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/system/gc/schedule", None,                     "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/system/gc/schedule", Some(bad_gc.clone()),    "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/system/gc/schedule", Some(bad_gc),             "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/system/gc/999999/log", None,                   "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/jobservice/jobs/999999", None,                 "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/jobservice/jobs/999999", Some(json!({"action": "stop"})), "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/jobservice/jobs/999999/log", None,             "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/jobservice/queues", None,                      "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/jobservice/queues/absent", Some(json!({"action": "pause"})), "ADDDDDDDDD"),
+        // Tag immutability rules.
+        case(M::GET, "/api/v2.0/projects/p1/immutabletagrules", None,          "AAADDDDDDD"),
+        case(M::POST, "/api/v2.0/projects/p1/immutabletagrules", Some(json!({"tag_selectors": []})), "AAADDDDDDD"),
+        case(M::PUT, "/api/v2.0/projects/p1/immutabletagrules/999999", Some(json!({"tag_selectors": []})), "AAADDDDDDD"),
+        case(M::DELETE, "/api/v2.0/projects/p1/immutabletagrules/999999", None, "AAADDDDDDD"),
+        // Tag retention.
+        case(M::GET, "/api/v2.0/retentions/metadatas", None,                   "AAAAAAADAA"),
+        case(M::POST, "/api/v2.0/retentions", Some(json!({"algorithm": "bogus", "scope": {"level": "project", "ref": "{pid}"}})), "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/retentions/{fresh_retention}", None,          "AAAADDDDDD"),
+        case(M::PUT, "/api/v2.0/retentions/{fresh_retention}", Some(json!({"algorithm": "bogus", "scope": {"level": "project", "ref": 0}})), "AAADDDDDDD"),
+        case(M::POST, "/api/v2.0/retentions/{fresh_retention}/executions", Some(json!({"dry_run": true})), "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/retentions/{fresh_retention}/executions", None, "AAAADDDDDD"),
+        case(M::PATCH, "/api/v2.0/retentions/{fresh_retention}/executions/999999", Some(json!({"action": "stop"})), "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/retentions/{fresh_retention}/executions/999999/tasks", None, "AAAADDDDDD"),
+        case(M::GET, "/api/v2.0/retentions/{fresh_retention}/executions/999999/tasks/999999", None, "AAAADDDDDD"),
+        case(M::DELETE, "/api/v2.0/retentions/{fresh_retention}", None,       "AAADDDDDDD"),
     ]
 }
 
@@ -244,8 +278,26 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// Makes the fresh resource a `{fresh_*}` placeholder asks for, returning its id.
-async fn fresh(app: &TestApp, kind: &str, n: usize) -> String {
+async fn fresh(app: &TestApp, fixture: &Fixture, kind: &str, n: usize) -> String {
     let res = match kind {
+        "fresh_retention" => {
+            // `p1` holds at most one policy: reuse the one a refused caller left behind.
+            let pid: i64 = fixture.ids["pid"].parse().unwrap();
+            let res = app
+                .admin(Method::POST, "/api/v2.0/retentions")
+                .json(&json!({"algorithm": "or", "rules": [],
+                    "trigger": {"kind": "Schedule", "settings": {"cron": ""}},
+                    "scope": {"level": "project", "ref": pid}}))
+                .send()
+                .await
+                .unwrap();
+            if res.status() == StatusCode::CONFLICT {
+                let body: Value = res.json().await.unwrap();
+                let message = body["errors"][0]["message"].as_str().unwrap();
+                return message.rsplit(' ').next().unwrap().to_owned();
+            }
+            return created_id(res).await;
+        }
         "fresh_label" => app
             .admin(Method::POST, "/api/v2.0/labels")
             .json(&json!({"name": format!("fresh{n}")})),
@@ -271,10 +323,16 @@ async fn resolve(app: &TestApp, fixture: &Fixture, path: &str, n: usize) -> Stri
     for (key, value) in &fixture.ids {
         out = out.replace(&format!("{{{key}}}"), value);
     }
-    for kind in ["fresh_label", "fresh_group", "fresh_user", "fresh_robot"] {
+    for kind in [
+        "fresh_label",
+        "fresh_group",
+        "fresh_user",
+        "fresh_robot",
+        "fresh_retention",
+    ] {
         let placeholder = format!("{{{kind}}}");
         if out.contains(&placeholder) {
-            out = out.replace(&placeholder, &fresh(app, kind, n).await);
+            out = out.replace(&placeholder, &fresh(app, fixture, kind, n).await);
         }
     }
     out
@@ -357,7 +415,12 @@ async fn every_route_for_every_caller() {
             let path = resolve(&app, &fixture, case.path, n).await;
             let mut req = request(&app, &fixture, caller, case.method.clone(), &path);
             if let Some(body) = &case.body {
-                req = req.json(body);
+                // A quoted `"{id}"` placeholder in a body becomes the bare (numeric) id.
+                let mut text = body.to_string();
+                for (key, value) in &fixture.ids {
+                    text = text.replace(&format!("\"{{{key}}}\""), value);
+                }
+                req = req.json(&serde_json::from_str::<Value>(&text).unwrap());
             }
             let what = format!("{} {path} as {caller}", case.method);
             got.push(outcome(req.send().await.unwrap(), &what).await);
