@@ -45,7 +45,10 @@ pub struct FsckReport {
 
 impl Registry {
     /// Removes session rows whose storage session is gone (a commit or abort finished in
-    /// storage, then the process died before deleting the row). Returns how many.
+    /// storage, then the process died before deleting the row), and storage sessions that have
+    /// no row (a crash in the middle of removing a finished session's objects). Rows are always
+    /// written before storage, so a storage session without a row is never a live one. Returns
+    /// how many were removed.
     ///
     /// # Errors
     /// Storage or database failures.
@@ -57,7 +60,21 @@ impl Registry {
                 .await?;
             self.uploads.forget(id);
         }
-        Ok(orphans.len())
+        let mut removed = orphans.len();
+        for id in self.store.list_uploads().await? {
+            if uuid::Uuid::parse_str(&id).is_err() {
+                continue;
+            }
+            let recorded = upload_session::Entity::find_by_id(id.clone())
+                .count(&self.db)
+                .await?
+                > 0;
+            if !recorded {
+                self.store.abort_upload(&id).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Session rows without a storage session, checked twice [`SESSION_GRACE`] apart.
