@@ -22,6 +22,7 @@ use crate::registry::quota;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/quotas", web::get().to(list))
         .route("/quotas/recalculate", web::post().to(recalculate))
+        .route("/quotas/recalculate", web::route().to(super::unrouted))
         .route("/quotas/{id}", web::get().to(get))
         .route("/quotas/{id}", web::put().to(update));
 }

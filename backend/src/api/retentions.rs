@@ -20,6 +20,7 @@ use crate::policy::{RetentionPolicy, Schedule};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/retentions/metadatas", web::get().to(metadatas))
+        .route("/retentions/metadatas", web::route().to(super::unrouted))
         .route("/retentions", web::post().to(create))
         .route("/retentions/{id}", web::get().to(get))
         .route("/retentions/{id}", web::put().to(update))
