@@ -56,14 +56,14 @@ impl Registry {
         }))
     }
 
-    /// Records a blob whose content is already stored and links it to `repository_id`, marking
-    /// it used now. Idempotent.
+    /// Records (or refreshes) the row of blob `digest`, marking it used now, without making it
+    /// visible in any repository; returns its id. Pushes call it before writing content:
+    /// garbage collection spares recently touched rows.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn link_blob(
+    pub(crate) async fn touch_blob(
         &self,
-        repository_id: i64,
         digest: &Digest,
         size: u64,
     ) -> Result<i64, RegistryError> {
@@ -83,21 +83,48 @@ impl Registry {
         )
         .exec(&self.db)
         .await?;
-        let blob_id = blob::Entity::find()
+        Ok(blob::Entity::find()
             .filter(blob::Column::Digest.eq(digest.to_string()))
             .one(&self.db)
             .await?
             .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?
-            .id;
+            .id)
+    }
+
+    /// Records a blob whose content is already stored and links it to `repository_id`, marking
+    /// it used now. Idempotent.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn link_blob(
+        &self,
+        repository_id: i64,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<i64, RegistryError> {
+        let blob_id = self.touch_blob(digest, size).await?;
+        self.link_stored_blob(repository_id, blob_id).await?;
+        Ok(blob_id)
+    }
+
+    /// Makes blob `blob_id`, whose content is stored, visible in repository `repository_id`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub(crate) async fn link_stored_blob(
+        &self,
+        repository_id: i64,
+        blob_id: i64,
+    ) -> Result<(), RegistryError> {
         repository_blob::Entity::insert(repository_blob::ActiveModel {
             repository_id: Set(repository_id),
             blob_id: Set(blob_id),
-            created_at: Set(now),
+            created_at: Set(Utc::now()),
         })
         .on_conflict_do_nothing()
         .exec(&self.db)
         .await?;
-        Ok(blob_id)
+        Ok(())
     }
 
     /// Links blob `digest` from repository `from` into repository `to`. Returns `false` (and

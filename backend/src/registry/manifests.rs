@@ -120,7 +120,7 @@ impl Registry {
 
         // The content's blob row is touched before the file is written: garbage collection spares
         // recently touched rows, so it cannot remove the file between this write and the commit.
-        self.touch_blob(&digest, put.body.len()).await?;
+        self.touch_blob(&digest, put.body.len() as u64).await?;
         self.store.put(&digest, put.body.clone()).await?;
         self.record_manifest(&repository, &digest, &parsed, put.body.len(), &tags)
             .await?;
@@ -154,30 +154,6 @@ impl Registry {
             .filter(|t| Some(t.manifest_id) != same)
             .map(|t| t.name)
             .collect())
-    }
-
-    /// Records (or refreshes) the blob row of content about to be written, marking it used now.
-    pub(crate) async fn touch_blob(
-        &self,
-        digest: &Digest,
-        size: usize,
-    ) -> Result<(), RegistryError> {
-        let now = Utc::now();
-        blob::Entity::insert(blob::ActiveModel {
-            digest: Set(digest.to_string()),
-            size: Set(size as i64),
-            created_at: Set(now),
-            touched_at: Set(Some(now)),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(blob::Column::Digest)
-                .update_column(blob::Column::TouchedAt)
-                .to_owned(),
-        )
-        .exec(&self.db)
-        .await?;
-        Ok(())
     }
 
     async fn check_references(

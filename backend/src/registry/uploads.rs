@@ -251,9 +251,9 @@ impl Registry {
         // The row is touched before the content lands: garbage collection never removes a
         // recently touched blob, so it cannot delete the file this commit is about to write.
         // The repository sees the blob only once its content is stored.
-        self.touch_blob(digest, status.size as usize).await?;
+        let blob_id = self.touch_blob(digest, status.size).await?;
         self.store.commit_upload(id, digest).await?;
-        self.link_blob(repository.id, digest, status.size).await?;
+        self.link_stored_blob(repository.id, blob_id).await?;
         upload_session::Entity::delete_by_id(id.to_owned())
             .exec(&self.db)
             .await?;
