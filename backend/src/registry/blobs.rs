@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{Registry, RegistryError};
@@ -16,6 +16,28 @@ pub struct BlobInfo {
     pub size: u64,
 }
 
+/// Id and size of blob `digest` for each repository link it has; callers add which repositories.
+fn linked_blob(digest: &Digest) -> SelectStatement {
+    Query::select()
+        .column((blob::Entity, blob::Column::Id))
+        .column((blob::Entity, blob::Column::Size))
+        .from(blob::Entity)
+        .inner_join(
+            repository_blob::Entity,
+            Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
+                .equals((blob::Entity, blob::Column::Id)),
+        )
+        .inner_join(
+            repository::Entity,
+            Expr::col((repository::Entity, repository::Column::Id)).equals((
+                repository_blob::Entity,
+                repository_blob::Column::RepositoryId,
+            )),
+        )
+        .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))
+        .to_owned()
+}
+
 impl Registry {
     /// The blob `digest` as linked to repository `name`, if it is.
     ///
@@ -26,24 +48,8 @@ impl Registry {
         name: &str,
         digest: &Digest,
     ) -> Result<Option<BlobInfo>, RegistryError> {
-        let query = Query::select()
-            .column((blob::Entity, blob::Column::Id))
-            .column((blob::Entity, blob::Column::Size))
-            .from(blob::Entity)
-            .inner_join(
-                repository_blob::Entity,
-                Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
-                    .equals((blob::Entity, blob::Column::Id)),
-            )
-            .inner_join(
-                repository::Entity,
-                Expr::col((repository::Entity, repository::Column::Id)).equals((
-                    repository_blob::Entity,
-                    repository_blob::Column::RepositoryId,
-                )),
-            )
+        let query = linked_blob(digest)
             .and_where(Expr::col((repository::Entity, repository::Column::Name)).eq(name))
-            .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))
             .to_owned();
         let Some(row) = self.db.query_one(&query).await? else {
             return Ok(None);
@@ -166,26 +172,11 @@ impl Registry {
         digest: &Digest,
     ) -> Result<bool, RegistryError> {
         let target = self.ensure_repository(to).await?;
-        let query = Query::select()
-            .column((blob::Entity, blob::Column::Size))
-            .from(blob::Entity)
-            .inner_join(
-                repository_blob::Entity,
-                Expr::col((repository_blob::Entity, repository_blob::Column::BlobId))
-                    .equals((blob::Entity, blob::Column::Id)),
-            )
-            .inner_join(
-                repository::Entity,
-                Expr::col((repository::Entity, repository::Column::Id)).equals((
-                    repository_blob::Entity,
-                    repository_blob::Column::RepositoryId,
-                )),
-            )
+        let query = linked_blob(digest)
             .and_where(
                 Expr::col((repository::Entity, repository::Column::ProjectId))
                     .eq(target.project_id),
             )
-            .and_where(Expr::col((blob::Entity, blob::Column::Digest)).eq(digest.to_string()))
             .limit(1)
             .to_owned();
         let Some(row) = self.db.query_one(&query).await? else {
