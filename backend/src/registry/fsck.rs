@@ -61,6 +61,17 @@ impl Registry {
             self.uploads.forget(id);
         }
         let mut removed = orphans.len();
+        for id in self.storage_sessions_without_row().await? {
+            self.store.abort_upload(&id).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Session rows without a storage session, checked twice [`SESSION_GRACE`] apart.
+    /// Storage upload sessions that no session row names.
+    async fn storage_sessions_without_row(&self) -> Result<Vec<String>, RegistryError> {
+        let mut orphans = Vec::new();
         for id in self.store.list_uploads().await? {
             if uuid::Uuid::parse_str(&id).is_err() {
                 continue;
@@ -70,14 +81,12 @@ impl Registry {
                 .await?
                 > 0;
             if !recorded {
-                self.store.abort_upload(&id).await?;
-                removed += 1;
+                orphans.push(id);
             }
         }
-        Ok(removed)
+        Ok(orphans)
     }
 
-    /// Session rows without a storage session, checked twice [`SESSION_GRACE`] apart.
     async fn session_rows_without_storage(&self) -> Result<Vec<String>, RegistryError> {
         let mut candidates = Vec::new();
         for row in upload_session::Entity::find().all(&self.db).await? {
@@ -262,22 +271,13 @@ impl Registry {
                 report.repaired += 1;
             }
         }
-        for id in self.store.list_uploads().await? {
-            if uuid::Uuid::parse_str(&id).is_err() {
-                continue;
-            }
-            let recorded = upload_session::Entity::find_by_id(id.clone())
-                .count(&self.db)
-                .await?
-                > 0;
-            if !recorded {
-                report
-                    .problems
-                    .push(format!("upload session {id}: in storage, but not recorded"));
-                if repair {
-                    self.store.abort_upload(&id).await?;
-                    report.repaired += 1;
-                }
+        for id in self.storage_sessions_without_row().await? {
+            report
+                .problems
+                .push(format!("upload session {id}: in storage, but not recorded"));
+            if repair {
+                self.store.abort_upload(&id).await?;
+                report.repaired += 1;
             }
         }
         Ok(())

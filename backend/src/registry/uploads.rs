@@ -298,19 +298,7 @@ impl Registry {
             self.uploads.forget(&session.id);
             removed += 1;
         }
-        for id in self.store.list_uploads().await? {
-            if uuid::Uuid::parse_str(&id).is_err() {
-                continue;
-            }
-            let known = upload_session::Entity::find_by_id(id.clone())
-                .one(&self.db)
-                .await?
-                .is_some();
-            if !known {
-                self.store.abort_upload(&id).await?;
-                removed += 1;
-            }
-        }
+        // Storage sessions without a row, and rows without storage.
         removed += self.recover_upload_sessions().await?;
         let max_age = std::time::Duration::from_secs(max_age_seconds);
         removed += self.store.purge_abandoned(max_age).await?;
