@@ -6,9 +6,11 @@
 pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
+mod m20261204_000050_proxy;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -20,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_initial::Migration),
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
+            Box::new(m20261204_000050_proxy::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ mod project_meta;
 mod projects;
 pub mod query;
 mod quotas;
+mod registries;
 mod repositories;
 mod retentions;
 mod robots;
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(retentions::configure)
                 .configure(immutable::configure)
                 .configure(jobservice::configure)
+                .configure(registries::configure)
                 .default_service(web::to(unrouted)),
         );
 }

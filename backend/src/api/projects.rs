@@ -17,7 +17,9 @@ use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
 use crate::auth::{Action, Principal, ProjectAccess, ProjectRole, Resource};
 use crate::config::ProjectCreation;
-use crate::db::entities::{manifest, project, project_member, repository, user, user_group_member};
+use crate::db::entities::{
+    manifest, project, project_member, proxy_project, registry, repository, user, user_group_member,
+};
 use crate::error::ApiError;
 use crate::names;
 
@@ -109,6 +111,9 @@ pub struct ProjectView {
     #[serde(skip_serializing_if = "Option::is_none")]
     current_user_role_id: Option<i32>,
     current_user_role_ids: Vec<i32>,
+    /// The registry endpoint a proxy-cache project pulls through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_id: Option<i64>,
 }
 
 async fn view(
@@ -133,6 +138,10 @@ async fn view(
     let role_ids: Vec<i32> = access.roles.iter().filter_map(|r| r.id()).collect();
     let mut metadata = crate::metadata::load(&state.db, project.id).await?;
     metadata.insert("public".into(), project.public.to_string());
+    let registry_id = proxy_project::Entity::find_by_id(project.id)
+        .one(&state.db)
+        .await?
+        .map(|p| p.registry_id);
     Ok(ProjectView {
         project_id: project.id,
         name: project.name,
@@ -145,6 +154,7 @@ async fn view(
         metadata,
         current_user_role_id: role_ids.iter().min().copied(),
         current_user_role_ids: role_ids,
+        registry_id,
     })
 }
 
@@ -160,6 +170,8 @@ pub struct NewProject {
     #[serde(default)]
     metadata: Option<Metadata>,
     storage_limit: Option<i64>,
+    /// A registry endpoint's id: the project becomes a read-only pull-through cache of it.
+    registry_id: Option<i64>,
 }
 
 fn parse_public(
@@ -184,7 +196,8 @@ fn parse_public(
 /// Names are lower case letters, digits and `._-`. `metadata` holds `public` and the policy
 /// switches; `storage_limit` is in bytes, -1 for unlimited. Who may create projects follows the
 /// `project_creation_restriction` setting; robots need the system `project:create` permission
-/// and administer the projects they create.
+/// and administer the projects they create. With `registry_id` (administrators only) the project
+/// is a read-only pull-through cache of that registry endpoint.
 #[utoipa::path(
     post,
     operation_id = "projects_create",
@@ -235,6 +248,25 @@ pub async fn create(
             "storage_limit must be -1 (unlimited) or a size in bytes",
         ));
     }
+    if body.registry_id.is_some()
+        && !state
+            .rbac
+            .system_allows(&principal, "registry", Action::Read)
+    {
+        return Err(ApiError::forbidden(
+            "only system administrators create proxy-cache projects",
+        ));
+    }
+    if let Some(id) = body.registry_id
+        && registry::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "registry {id} does not exist: create the endpoint first"
+        )));
+    }
     let now = Utc::now();
     let txn = state.db.begin().await?;
     // A robot owns nothing itself: the first administrator is recorded as owner, and the robot
@@ -280,6 +312,14 @@ pub async fn create(
     .await?;
     if let Some(metadata) = &body.metadata {
         crate::metadata::store(&txn, project_id, metadata).await?;
+    }
+    if let Some(registry_id) = body.registry_id {
+        proxy_project::Entity::insert(proxy_project::ActiveModel {
+            project_id: Set(project_id),
+            registry_id: Set(registry_id),
+        })
+        .exec(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(HttpResponse::Created()
@@ -580,6 +620,9 @@ pub async fn delete(
     // Repositories holding only blobs of unfinished pushes go with the project.
     repository::Entity::delete_many()
         .filter(repository::Column::ProjectId.eq(project.id))
+        .exec(&txn)
+        .await?;
+    proxy_project::Entity::delete_by_id(project.id)
         .exec(&txn)
         .await?;
     project::Entity::delete_by_id(project.id).exec(&txn).await?;

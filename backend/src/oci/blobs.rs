@@ -3,7 +3,7 @@
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, RANGE};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 
 use super::auth;
@@ -14,19 +14,21 @@ use crate::registry::RegistryError;
 use crate::storage::ByteRange;
 
 pub async fn get(
-    state: &AppState,
+    data: &web::Data<AppState>,
     req: &HttpRequest,
     name: &str,
     digest: &str,
     head: bool,
 ) -> Result<HttpResponse, OciError> {
+    let state = data.get_ref();
     auth::authorize(state, req, name, &["pull"]).await?;
     let digest: Digest = digest.parse().map_err(RegistryError::from)?;
-    let info = state
-        .registry
-        .blob_in_repository(name, &digest)
-        .await?
-        .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?;
+    let Some(info) = state.registry.blob_in_repository(name, &digest).await? else {
+        return match state.registry.proxy_of(name).await? {
+            Some(proxy) => super::proxy::blob(data, proxy, name, digest, head).await,
+            None => Err(RegistryError::BlobUnknown(digest).into()),
+        };
+    };
     let size = info.size;
     let range = match req.headers().get(RANGE).and_then(|v| v.to_str().ok()) {
         Some(value) => parse_range(value, size)?,

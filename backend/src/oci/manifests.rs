@@ -21,7 +21,15 @@ pub async fn get(
     reference: &str,
 ) -> Result<HttpResponse, OciError> {
     let caller = auth::authorize(state, req, name, &["pull"]).await?;
-    let manifest = state.registry.get_manifest(name, reference).await?;
+    let manifest = match state.registry.proxy_of(name).await? {
+        Some(proxy) => {
+            state
+                .registry
+                .proxied_manifest(&proxy, name, reference)
+                .await?
+        }
+        None => state.registry.get_manifest(name, reference).await?,
+    };
     let digest = manifest.digest.to_string();
     if req.method() == actix_web::http::Method::GET {
         audit(state, &caller, name, reference, "pull").await;

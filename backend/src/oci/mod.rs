@@ -16,6 +16,7 @@ use crate::names;
 mod auth;
 mod blobs;
 mod manifests;
+mod proxy;
 mod repositories;
 pub mod route;
 mod token;
@@ -69,9 +70,20 @@ async fn dispatch(
             ),
         ));
     }
+    let data = state.clone();
     let state = state.get_ref();
     let method = req.method().clone();
     let head = method == Method::HEAD;
+    if !matches!(method, Method::GET | Method::HEAD)
+        && let Some(name) = route.name()
+        && let Some(proxy) = state.registry.proxy_of(name).await?
+    {
+        return Err(crate::registry::RegistryError::ProxyReadOnly {
+            project: names::project_of(name).to_owned(),
+            url: proxy.upstream().url().to_owned(),
+        }
+        .into());
+    }
     match (route, method) {
         (Route::Base, Method::GET | Method::HEAD) => repositories::base(state, &req).await,
         (Route::Catalog, Method::GET) => repositories::catalog(state, &req).await,
@@ -89,7 +101,7 @@ async fn dispatch(
             manifests::referrers(state, &req, name, digest).await
         }
         (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
-            blobs::get(state, &req, name, digest, head).await
+            blobs::get(&data, &req, name, digest, head).await
         }
         (Route::Blob { name, digest }, Method::DELETE) => {
             blobs::delete(state, &req, name, digest).await

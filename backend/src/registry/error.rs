@@ -58,6 +58,18 @@ pub enum RegistryError {
     },
     #[error("invalid pagination parameter: {0}")]
     PaginationInvalid(String),
+    #[error("{reference} is not in the cache and the upstream cannot serve it: {source}")]
+    ProxyUnavailable {
+        reference: String,
+        /// A blob (else a manifest) was asked for.
+        blob: bool,
+        source: super::proxy::upstream::UpstreamError,
+    },
+    #[error(
+        "project {project} is a proxy cache of {url}: pushing and deleting through /v2 are not \
+         allowed"
+    )]
+    ProxyReadOnly { project: String, url: String },
     #[error("storage failed: {0}")]
     Storage(#[from] StorageError),
     #[error("database failed: {0}")]
@@ -105,6 +117,18 @@ impl From<RegistryError> for OciError {
             }
             RegistryError::PaginationInvalid(_) => {
                 OciError::new(C::Unsupported, message).with_status(StatusCode::BAD_REQUEST)
+            }
+            // Content the cache lacks and the upstream cannot give is absent, for the client.
+            RegistryError::ProxyUnavailable {
+                source: super::proxy::upstream::UpstreamError::Denied { .. },
+                ..
+            }
+            | RegistryError::ProxyReadOnly { .. } => OciError::new(C::Denied, message),
+            RegistryError::ProxyUnavailable { blob: true, .. } => {
+                OciError::new(C::BlobUnknown, message)
+            }
+            RegistryError::ProxyUnavailable { blob: false, .. } => {
+                OciError::new(C::ManifestUnknown, message)
             }
             RegistryError::Storage(StorageError::BlobNotFound(digest)) => OciError::new(
                 C::BlobUnknown,
@@ -159,7 +183,10 @@ impl From<RegistryError> for ApiError {
             RegistryError::ManifestTooLarge { .. } => ApiError::new(C::PayloadTooLarge, message),
             // Harbor answers a protected tag with 412 and a full quota with 403.
             RegistryError::TagImmutable { .. } => ApiError::new(C::Precondition, message),
-            RegistryError::QuotaExceeded { .. } => ApiError::new(C::Forbidden, message),
+            RegistryError::QuotaExceeded { .. } | RegistryError::ProxyReadOnly { .. } => {
+                ApiError::new(C::Forbidden, message)
+            }
+            RegistryError::ProxyUnavailable { .. } => ApiError::new(C::NotFound, message),
             RegistryError::Storage(e) => ApiError::internal(&e),
             RegistryError::Database(e) => e.into(),
         }

@@ -63,6 +63,17 @@ pub struct Referrer {
     pub annotations: Option<Map<String, Value>>,
 }
 
+/// A validated manifest on its way into the database.
+#[derive(Clone, Copy)]
+struct Commit<'a> {
+    digest: &'a Digest,
+    parsed: &'a ParsedManifest,
+    size: usize,
+    tags: &'a [String],
+    /// Blobs and children need not be in the repository.
+    sparse: bool,
+}
+
 /// A reference in a URL: a tag or a digest.
 enum Target {
     Tag(String),
@@ -89,6 +100,17 @@ impl Registry {
         &self,
         put: ManifestPut<'_>,
     ) -> Result<ManifestStored, RegistryError> {
+        self.put_manifest_with(put, self.allow_sparse_manifests)
+            .await
+    }
+
+    /// [`Registry::put_manifest`]; with `sparse`, the manifest may name blobs and children the
+    /// repository does not hold (a proxy cache records manifests before their blobs).
+    pub(crate) async fn put_manifest_with(
+        &self,
+        put: ManifestPut<'_>,
+        sparse: bool,
+    ) -> Result<ManifestStored, RegistryError> {
         if put.body.len() > self.max_manifest_bytes {
             return Err(RegistryError::ManifestTooLarge {
                 size: put.body.len(),
@@ -114,7 +136,9 @@ impl Registry {
         }
         let parsed = parse_manifest(&put.body, put.content_type)?;
         let repository = self.ensure_repository(put.repository).await?;
-        self.check_references(repository.id, &parsed).await?;
+        if !sparse {
+            self.check_references(repository.id, &parsed).await?;
+        }
         let moved = self.tags_moving_away(repository.id, &tags, &digest).await?;
         self.refuse_immutable(&self.db, &repository, &moved).await?;
 
@@ -122,8 +146,14 @@ impl Registry {
         // recently touched rows, so it cannot remove the file between this write and the commit.
         self.touch_blob(&digest, put.body.len() as u64).await?;
         self.store.put(&digest, put.body.clone()).await?;
-        self.record_manifest(&repository, &digest, &parsed, put.body.len(), &tags)
-            .await?;
+        let commit = Commit {
+            digest: &digest,
+            parsed: &parsed,
+            size: put.body.len(),
+            tags: &tags,
+            sparse,
+        };
+        self.record_manifest(&repository, &commit).await?;
         Ok(ManifestStored {
             digest,
             subject: parsed.subject,
@@ -161,9 +191,6 @@ impl Registry {
         repository_id: i64,
         parsed: &ParsedManifest,
     ) -> Result<(), RegistryError> {
-        if self.allow_sparse_manifests {
-            return Ok(());
-        }
         let required: Vec<&Reference> = parsed.blobs.iter().filter(|r| r.must_exist).collect();
         for batch in required.chunks(IN_BATCH) {
             let wanted: Vec<String> = batch.iter().map(|r| r.digest.to_string()).collect();
@@ -224,10 +251,7 @@ impl Registry {
     async fn record_manifest(
         &self,
         repository: &repository::Model,
-        digest: &Digest,
-        parsed: &ParsedManifest,
-        size: usize,
-        tags: &[String],
+        commit: &Commit<'_>,
     ) -> Result<i64, RegistryError> {
         let project = project::Entity::find_by_id(repository.project_id)
             .one(&self.db)
@@ -237,7 +261,7 @@ impl Registry {
         loop {
             attempts += 1;
             match self
-                .record_manifest_once(repository, &project, digest, parsed, size, tags)
+                .record_manifest_once(repository, &project, commit)
                 .await
             {
                 Ok((id, charge)) => {
@@ -273,11 +297,15 @@ impl Registry {
         &self,
         repository: &repository::Model,
         project: &project::Model,
-        digest: &Digest,
-        parsed: &ParsedManifest,
-        size: usize,
-        tags: &[String],
+        commit: &Commit<'_>,
     ) -> Result<(i64, quota::Charge), RegistryError> {
+        let Commit {
+            digest,
+            parsed,
+            size,
+            tags,
+            sparse,
+        } = *commit;
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let existing = manifest::Entity::find()
@@ -316,7 +344,7 @@ impl Registry {
                 .exec(&txn)
                 .await?;
             // Sparse manifests may name content that was never pushed here.
-            if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
+            if !sparse && touched.rows_affected < batch.len() as u64 {
                 let present: HashSet<String> = blob::Entity::find()
                     .select_only()
                     .column(blob::Column::Digest)
@@ -347,7 +375,7 @@ impl Registry {
                 .exec(&txn)
                 .await?;
             // Sparse manifests may name content that was never pushed here.
-            if !self.allow_sparse_manifests && touched.rows_affected < batch.len() as u64 {
+            if !sparse && touched.rows_affected < batch.len() as u64 {
                 let present: HashSet<String> = manifest::Entity::find()
                     .select_only()
                     .column(manifest::Column::Digest)
@@ -557,7 +585,7 @@ impl Registry {
 }
 
 /// Points tag `name` at a manifest, creating or moving it.
-async fn point_tag(
+pub(super) async fn point_tag(
     db: &impl ConnectionTrait,
     repository_id: i64,
     name: &str,

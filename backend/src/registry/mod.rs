@@ -19,6 +19,7 @@ pub mod gc;
 pub mod immutable;
 mod manifests;
 mod media;
+pub mod proxy;
 pub mod quota;
 mod repositories;
 mod uploads;
@@ -39,6 +40,8 @@ pub struct Registry {
     /// Manifest bytes by digest (content-addressed, so never stale).
     pub(crate) max_manifest_bytes: usize,
     pub(crate) allow_sparse_manifests: bool,
+    /// Clients of the upstream registries that proxy-cache projects pull through.
+    pub(crate) upstreams: proxy::Upstreams,
 }
 
 impl Registry {
@@ -53,6 +56,7 @@ impl Registry {
             uploads: UploadStates::default(),
             max_manifest_bytes,
             allow_sparse_manifests: false,
+            upstreams: proxy::Upstreams::default(),
         }
     }
 

@@ -16,6 +16,7 @@ mod migrations;
 mod oidc;
 mod openapi;
 mod outage;
+mod proxy;
 mod rbac;
 mod registry;
 mod robots;

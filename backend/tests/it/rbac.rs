@@ -148,6 +148,15 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/api/v2.0/configurations", None,                         "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/configurations", Some(json!({"auth_mode": "ldap_auth"})), "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/audit-logs", None,                             "ADDDDDDDDA"),
+        // Registry endpoints (proxy caches): system administrators only; changes aim at an
+        // absent id or carry an invalid body.
+        case(M::GET, "/api/v2.0/registries", None,                             "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/registries", Some(json!({"name": "r", "type": "bogus", "url": "http://127.0.0.1:9"})), "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/registries/ping", Some(json!({"id": 999999})), "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/registries/999999", None,                      "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/registries/999999", Some(json!({"name": "r"})), "ADDDDDDDDD"),
+        case(M::DELETE, "/api/v2.0/registries/999999", None,                   "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/replication/adapters", None,                   "ADDDDDDDDD"),
         // Quotas, garbage collection and the job service: system administrators only.
         case(M::GET, "/api/v2.0/quotas", None,                                 "ADDDDDDDDD"),
         case(M::POST, "/api/v2.0/quotas/recalculate?project_id=999999", None,  "ADDDDDDDDD"),
