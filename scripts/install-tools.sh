@@ -111,9 +111,21 @@ else
   log "oidc-provider: installed ($oidc_dir/node_modules)"
 fi
 
+# ---------------------------------------------------------------- distribution registry
+# The CNCF distribution registry: the upstream of the proxy-cache test (e2e/proxy.sh) and the
+# reference the benchmark compares against.
+DISTRIBUTION_VERSION="v3.1.2"
+if [[ -x "$TOOLS_DIR/registry" ]]; then
+  log "registry: already present ($TOOLS_DIR/registry)"
+else
+  start=$SECONDS
+  go install -trimpath -ldflags="-s -w" \
+    "github.com/distribution/distribution/v3/cmd/registry@${DISTRIBUTION_VERSION}"
+  log "registry: installed ${DISTRIBUTION_VERSION} ($TOOLS_DIR/registry, $((SECONDS - start))s)"
+fi
+
 # ---------------------------------------------------------------- benchmark tools (opt-in)
 # Only e2e/bench/run.sh needs these; it sets BERTH_TOOLS_BENCH=1. The test suite never does.
-#   registry  the CNCF distribution registry, the reference the benchmark compares against
 #   wrk       HTTP load generator (Debian)
 #   zb        zot's benchmark tool. The Go module proxy here refuses zotregistry.dev, so `go
 #             install` fails on these machines; with ZOT_SRC pointing at a zot source tree (for
@@ -125,15 +137,6 @@ if [[ "${BERTH_TOOLS_BENCH:-0}" == 1 ]]; then
     log "wrk: installed (apt)"
   else
     log "wrk: already present (apt)"
-  fi
-  DISTRIBUTION_VERSION="v3.1.2"
-  if [[ -x "$TOOLS_DIR/registry" ]]; then
-    log "registry: already present ($TOOLS_DIR/registry)"
-  else
-    start=$SECONDS
-    go install -trimpath -ldflags="-s -w" \
-      "github.com/distribution/distribution/v3/cmd/registry@${DISTRIBUTION_VERSION}"
-    log "registry: installed ${DISTRIBUTION_VERSION} ($TOOLS_DIR/registry, $((SECONDS - start))s)"
   fi
   ZB_VERSION="v2.1.20"
   if [[ -x "$TOOLS_DIR/zb" ]]; then

@@ -85,6 +85,8 @@ if [[ "$E2E_MODE" == all || "$E2E_MODE" == default ]]; then
     bash e2e/conformance.sh || status=1
   section "real clients"
   bash e2e/clients.sh || status=1
+  section "proxy cache in front of the distribution registry"
+  bash e2e/proxy.sh || status=1
   section "REST API against its OpenAPI description (schemathesis)"
   bash e2e/api-schema.sh || status=1
   section "console in a browser"
