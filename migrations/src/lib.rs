@@ -10,7 +10,7 @@ mod columns;
 mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
-mod m20261204_000050_proxy;
+mod m20261204_000060_proxy;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -22,7 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_initial::Migration),
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
-            Box::new(m20261204_000050_proxy::Migration),
+            Box::new(m20261204_000060_proxy::Migration),
         ]
     }
 }
