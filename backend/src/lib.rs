@@ -18,6 +18,7 @@ pub mod registry;
 pub mod settings;
 pub mod storage;
 pub mod telemetry;
+pub mod webhooks;
 
 /// Makes ring the process-wide rustls crypto provider. Two providers are linked (ring through
 /// sqlx and reqwest, aws-lc-rs through the AWS SDK); without a default, the first rustls client

@@ -11,6 +11,7 @@ mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
 mod m20261204_000060_proxy;
+mod m20261204_000070_webhooks;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
             Box::new(m20261204_000060_proxy::Migration),
+            Box::new(m20261204_000070_webhooks::Migration),
         ]
     }
 }

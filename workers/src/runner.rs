@@ -335,6 +335,8 @@ impl Runner {
         let (status, message, run_at) = match result {
             Ok(summary) => (JobStatus::Success, summary, None),
             Err(e) if stop_requested => (JobStatus::Stopped, format!("stopped: {e}"), None),
+            // Parameters that do not hold will not hold on a retry either.
+            Err(e @ JobError::Params(_)) => (JobStatus::Error, e.to_string(), None),
             // Interrupted by a timeout or shutdown, or failed: the checkpoint lets a retry resume.
             Err(e) => self.retry_or_fail(row, e.to_string(), now),
         };

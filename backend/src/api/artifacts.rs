@@ -503,7 +503,7 @@ pub async fn delete(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project_name, repo_segment, reference) = path.into_inner();
-    let (_, repo) = target(
+    let (project, repo) = target(
         &state,
         &req,
         &project_name,
@@ -517,6 +517,25 @@ pub async fn delete(
         .registry
         .delete_manifest(&repo.name, &row.digest)
         .await?;
+    if crate::webhooks::wanted(&state.db, project.id, "DELETE_ARTIFACT").await {
+        let operator = super::caller(&state, &req).await?.name().to_owned();
+        let host = req.connection_info().host().to_owned();
+        let event = crate::webhooks::Event {
+            kind: "DELETE_ARTIFACT",
+            project_id: project.id,
+            project_name: project.name,
+            public: project.public,
+            operator,
+            resources: vec![crate::webhooks::Resource {
+                resource_url: format!("{host}/{}@{}", repo.name, row.digest),
+                digest: row.digest,
+                tag: None,
+            }],
+            repository: Some(repo.name),
+            custom_attributes: None,
+        };
+        crate::webhooks::emit(&state.db, &state.jobs, event).await;
+    }
     Ok(HttpResponse::Ok().finish())
 }
 

@@ -35,6 +35,7 @@ mod search;
 mod system;
 mod usergroups;
 mod users;
+mod webhooks;
 
 /// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -74,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(immutable::configure)
                 .configure(jobservice::configure)
                 .configure(registries::configure)
+                .configure(webhooks::configure)
                 .default_service(web::to(unrouted)),
         );
 }

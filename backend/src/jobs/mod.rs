@@ -26,9 +26,10 @@ pub mod kinds {
     pub const RETENTION: &str = "RETENTION";
     pub const QUOTA_RECALCULATION: &str = "QUOTA_RECALCULATION";
     pub const PURGE_UPLOADS: &str = "PURGE_UPLOADS";
+    pub const WEBHOOK: &str = "WEBHOOK";
 
     /// Every kind the workers run.
-    pub const ALL: [&str; 4] = [GC, RETENTION, QUOTA_RECALCULATION, PURGE_UPLOADS];
+    pub const ALL: [&str; 5] = [GC, RETENTION, QUOTA_RECALCULATION, PURGE_UPLOADS, WEBHOOK];
 }
 
 /// A job's status, in Harbor's words.

@@ -5,6 +5,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::BytesMut;
 use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::auth;
@@ -32,7 +33,18 @@ pub async fn get(
     };
     let digest = manifest.digest.to_string();
     if req.method() == actix_web::http::Method::GET {
-        audit(state, &caller, name, reference, "pull").await;
+        let project_id = audit(state, &caller, name, reference, "pull").await;
+        notify(
+            state,
+            req,
+            &caller,
+            project_id,
+            name,
+            reference,
+            &digest,
+            "PULL_ARTIFACT",
+        )
+        .await;
     }
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, manifest.media_type))
@@ -101,9 +113,28 @@ pub async fn put(
             content_type,
             body,
         })
-        .await?;
+        .await;
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(err @ RegistryError::QuotaExceeded { .. }) => {
+            quota_exceeded(state, &caller, name, &err.to_string()).await;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
     let digest = stored.digest.to_string();
-    audit(state, &caller, name, reference, "push").await;
+    let project_id = audit(state, &caller, name, reference, "push").await;
+    notify(
+        state,
+        req,
+        &caller,
+        project_id,
+        name,
+        reference,
+        &digest,
+        "PUSH_ARTIFACT",
+    )
+    .await;
     let mut response = HttpResponse::Created();
     response
         .insert_header(("Location", format!("/v2/{name}/manifests/{digest}")))
@@ -122,22 +153,38 @@ pub async fn delete(
 ) -> Result<HttpResponse, OciError> {
     let caller = auth::authorize(state, req, name, &["delete"]).await?;
     state.registry.delete_manifest(name, reference).await?;
-    audit(state, &caller, name, reference, "delete").await;
+    let project_id = audit(state, &caller, name, reference, "delete").await;
+    notify(
+        state,
+        req,
+        &caller,
+        project_id,
+        name,
+        reference,
+        reference,
+        "DELETE_ARTIFACT",
+    )
+    .await;
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// Records a pull, push or delete of `name:reference` in the audit log.
+fn operator(caller: &auth::Caller) -> &str {
+    match caller {
+        auth::Caller::Token(claims) => claims.sub.as_str(),
+        auth::Caller::User(principal) => principal.name(),
+    }
+}
+
+/// Records a pull, push or delete of `name:reference` in the audit log; returns the
+/// repository's project, when it (still) exists.
 async fn audit(
     state: &AppState,
     caller: &auth::Caller,
     name: &str,
     reference: &str,
     operation: &str,
-) {
-    let operator = match caller {
-        auth::Caller::Token(claims) => claims.sub.as_str(),
-        auth::Caller::User(principal) => principal.name(),
-    };
+) -> Option<i64> {
+    let operator = operator(caller);
     let project_id = state
         .registry
         .find_repository(name)
@@ -156,6 +203,87 @@ async fn audit(
         success: true,
     };
     crate::api::audit::record_quietly(&state.db, entry).await;
+    project_id
+}
+
+/// Queues the `QUOTA_EXCEED` deliveries of a push to `name` that the quota refused.
+async fn quota_exceeded(state: &AppState, caller: &auth::Caller, name: &str, details: &str) {
+    let project_name = crate::names::project_of(name);
+    let Ok(Some(project)) = crate::db::entities::project::Entity::find()
+        .filter(crate::db::entities::project::Column::Name.eq(project_name))
+        .one(&state.db)
+        .await
+    else {
+        return;
+    };
+    if !crate::webhooks::wanted(&state.db, project.id, "QUOTA_EXCEED").await {
+        return;
+    }
+    let event = crate::webhooks::Event {
+        kind: "QUOTA_EXCEED",
+        project_id: project.id,
+        project_name: project.name,
+        public: project.public,
+        operator: operator(caller).to_owned(),
+        repository: Some(name.to_owned()),
+        resources: Vec::new(),
+        custom_attributes: Some(serde_json::json!({ "Details": details })),
+    };
+    crate::webhooks::emit(&state.db, &state.jobs, event).await;
+}
+
+/// Queues the webhook deliveries of an artifact event on `name`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one event's facts, each from the handler"
+)]
+async fn notify(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: &auth::Caller,
+    project_id: Option<i64>,
+    name: &str,
+    reference: &str,
+    digest: &str,
+    kind: &'static str,
+) {
+    let Some(project_id) = project_id else {
+        return;
+    };
+    if !crate::webhooks::wanted(&state.db, project_id, kind).await {
+        return;
+    }
+    let public = crate::db::entities::project::Entity::find_by_id(project_id)
+        .one(&state.db)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|p| p.public);
+    let host = match &state.config.server.external_url {
+        Some(url) => url
+            .trim_end_matches('/')
+            .split_once("://")
+            .map_or(url.as_str(), |(_, h)| h)
+            .to_owned(),
+        None => req.connection_info().host().to_owned(),
+    };
+    let tag = (!reference.contains(':')).then(|| reference.to_owned());
+    let separator = if tag.is_some() { ':' } else { '@' };
+    let event = crate::webhooks::Event {
+        kind,
+        project_id,
+        project_name: crate::names::project_of(name).to_owned(),
+        public,
+        operator: operator(caller).to_owned(),
+        repository: Some(name.to_owned()),
+        resources: vec![crate::webhooks::Resource {
+            digest: digest.to_owned(),
+            resource_url: format!("{host}/{name}{separator}{reference}"),
+            tag,
+        }],
+        custom_attributes: None,
+    };
+    crate::webhooks::emit(&state.db, &state.jobs, event).await;
 }
 
 #[derive(Serialize)]

@@ -175,6 +175,16 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/api/v2.0/jobservice/queues", None,                      "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/jobservice/queues/absent", Some(json!({"action": "pause"})), "ADDDDDDDDD"),
         // Tag immutability rules.
+        // Webhook policies: project administrators manage them, maintainers read them.
+        case(M::GET, "/api/v2.0/projects/p1/webhook/policies", None,           "AAADDDDDDD"),
+        case(M::POST, "/api/v2.0/projects/p1/webhook/policies", Some(json!({"name": "w", "event_types": []})), "AADDDDDDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/webhook/policies/999999", None,    "AAADDDDDDD"),
+        case(M::PUT, "/api/v2.0/projects/p1/webhook/policies/999999", Some(json!({"enabled": false})), "AADDDDDDDD"),
+        case(M::DELETE, "/api/v2.0/projects/p1/webhook/policies/999999", None, "AADDDDDDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/webhook/policies/999999/executions", None, "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/webhook/policies/999999/executions/1/log", None, "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/webhook/lasttrigger", None,        "AAADDDDDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/webhook/events", None,             "AAADDDDDDD"),
         case(M::GET, "/api/v2.0/projects/p1/immutabletagrules", None,          "AAADDDDDDD"),
         case(M::POST, "/api/v2.0/projects/p1/immutabletagrules", Some(json!({"tag_selectors": []})), "AAADDDDDDD"),
         case(M::PUT, "/api/v2.0/projects/p1/immutabletagrules/999999", Some(json!({"tag_selectors": []})), "AAADDDDDDD"),

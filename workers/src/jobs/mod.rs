@@ -8,6 +8,7 @@ pub mod gc;
 pub mod purge_uploads;
 pub mod quota;
 pub mod retention;
+pub mod webhook;
 
 /// Every job Berth runs.
 pub fn all() -> Vec<Arc<dyn Job>> {
@@ -16,5 +17,6 @@ pub fn all() -> Vec<Arc<dyn Job>> {
         Arc::new(retention::Retention),
         Arc::new(quota::QuotaRecalculation),
         Arc::new(purge_uploads::PurgeUploads),
+        Arc::new(webhook::Webhook),
     ]
 }

@@ -6,3 +6,4 @@ mod gc;
 mod governance;
 mod queue;
 mod support;
+mod webhooks;

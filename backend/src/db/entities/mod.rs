@@ -33,3 +33,5 @@ pub mod upload_session;
 pub mod user;
 pub mod user_group;
 pub mod user_group_member;
+pub mod webhook_delivery;
+pub mod webhook_policy;
