@@ -214,6 +214,8 @@ impl From<access_token::Model> for TokenView {
 }
 
 /// Lists the user's personal access tokens, newest first.
+///
+/// Token values are never listed: they are shown once, when created.
 #[utoipa::path(
     get,
     operation_id = "users_list_tokens",

@@ -118,7 +118,9 @@ fn short_cookie(name: &str, value: String, max_age: i64) -> Cookie<'static> {
         .finish()
 }
 
-/// Lists the OpenID Connect providers for the sign-in page (no authentication).
+/// Lists the OpenID Connect providers for the sign-in page.
+///
+/// No authentication: the sign-in page shows one button per provider.
 #[utoipa::path(
     get,
     operation_id = "oidc_providers",
@@ -329,6 +331,8 @@ async fn open_session(
 }
 
 /// Shows the form of a first sign-in's user-name choice.
+///
+/// The waiting identity is named by a short-lived HttpOnly cookie set by the callback.
 #[utoipa::path(
     get,
     operation_id = "oidc_onboard_form",
@@ -381,8 +385,10 @@ pub struct OnboardForm {
     username: String,
 }
 
-/// Creates the user of a first sign-in under the chosen name, then signs in as
-/// `/c/oidc/callback` does.
+/// Creates the user of a first sign-in under the chosen name.
+///
+/// Then signs the user in as `/c/oidc/callback` does; a taken or invalid name shows the form
+/// again with the reason.
 #[utoipa::path(
     post,
     operation_id = "oidc_onboard",

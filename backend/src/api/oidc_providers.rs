@@ -133,6 +133,8 @@ impl ProviderBody {
 }
 
 /// Lists every OIDC provider: the configuration file's (read-only) and the API's.
+///
+/// Client secrets are never returned; `client_secret_set` tells whether one is stored.
 #[utoipa::path(
     get,
     operation_id = "oidc_providers_list",
@@ -152,6 +154,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 }
 
 /// Reads one OIDC provider's settings (without the client secret).
+///
+/// `source` tells whether it comes from the configuration file (read-only) or the API.
 #[utoipa::path(
     get,
     operation_id = "oidc_providers_get",
