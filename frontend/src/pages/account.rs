@@ -101,9 +101,12 @@ fn CliSecret(
             <Suspense fallback=|| view! { <p class="notice">"Loading…"</p> }>
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
-                        status.await.map(|s| match (s.has_secret, s.created_at) {
-                            (true, Some(at)) => format!("Set on {}.", format::time(&at)),
-                            _ => "No CLI secret yet.".to_owned(),
+                        status.await.map(|s| {
+                            let text = match (s.has_secret, s.created_at) {
+                                (true, Some(at)) => format!("Set on {}.", format::time(&at)),
+                                _ => "No CLI secret yet.".to_owned(),
+                            };
+                            view! { <p data-testid="cli-secret-status">{text}</p> }
                         })
                     })}
                 </ErrorBoundary>
@@ -199,7 +202,7 @@ fn Tokens(
                 });
             };
             view! {
-                <label class="inline">
+                <label class="check">
                     <input type="checkbox" prop:checked=checked on:change=toggle />
                     {*label}
                 </label>

@@ -83,6 +83,7 @@ fn ProviderButtons(
                                 <a
                                     class="button secondary"
                                     data-testid="oidc-provider"
+                                    rel="external"
                                     href=session::provider_login_url(&p.name)
                                 >
                                     {p.display_name}
