@@ -144,15 +144,26 @@ pub async fn set_cli_secret(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: Option<web::Json<CliSecretBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     owner_or_admin(&state, &req, *path, Action::Update).await?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = cli_secret_body(&body)?;
     let chosen = body.secret.as_deref().filter(|s| !s.is_empty());
     let secret = personal::set_cli_secret(&state.db, *path, chosen).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(CliSecretValue { secret }))
+}
+
+/// Harbor's clients send a body; Berth's console may send none (generate a secret).
+fn cli_secret_body(bytes: &[u8]) -> Result<CliSecretBody, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CliSecretBody::default());
+    }
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 /// Revokes the user's CLI secret.

@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::auth::oidc::{OidcError, OidcIdentity};
 use crate::auth::session::{self, OidcOrigin};
 use crate::db::entities::user;
+use crate::error::{ApiError, ApiErrorCode};
 use crate::oidc::onboard::{self, OnboardError, Policy};
 use crate::oidc::{ProviderSummary, SharedProvider, pending};
 
@@ -27,6 +28,18 @@ const STATE_COOKIE: &str = "__oidc_state";
 const TICKET_COOKIE: &str = "__oidc_ticket";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let query = || {
+        web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::bad_request(format!("invalid query parameters: {err}")).into()
+        })
+    };
+    let form = web::FormConfig::default().error_handler(|err, _| {
+        let code = match err {
+            actix_web::error::UrlencodedError::ContentType => ApiErrorCode::UnsupportedMediaType,
+            _ => ApiErrorCode::BadRequest,
+        };
+        ApiError::new(code, format!("invalid form: {err}")).into()
+    });
     cfg.service(
         web::resource("/c/oidc/providers")
             .route(web::get().to(providers))
@@ -34,16 +47,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/c/oidc/login")
+            .app_data(query())
             .route(web::get().to(login))
             .default_service(web::to(super::unrouted)),
     )
     .service(
         web::resource("/c/oidc/callback")
+            .app_data(query())
             .route(web::get().to(callback))
             .default_service(web::to(super::unrouted)),
     )
     .service(
         web::resource("/c/oidc/onboard")
+            .app_data(form)
             .route(web::get().to(onboard_form))
             .route(web::post().to(onboard))
             .default_service(web::to(super::unrouted)),
@@ -131,7 +147,7 @@ fn short_cookie(name: &str, value: String, max_age: i64) -> Cookie<'static> {
         (status = 503, description = "The database cannot be reached", body = super::docs::Errors),
     )
 )]
-pub async fn providers(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::ApiError> {
+pub async fn providers(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.oidc.summaries(&state.db).await?))
 }
 
@@ -399,6 +415,7 @@ pub struct OnboardForm {
         (status = 302, description = "Signed in; session cookies set"),
         (status = 400, description = "No sign-in is waiting (HTML page)"),
         (status = 409, description = "The name is taken or invalid: the form again, with the reason (HTML)"),
+        (status = 415, description = "The body is not `application/x-www-form-urlencoded`", body = super::docs::Errors),
     )
 )]
 pub async fn onboard(
