@@ -519,6 +519,69 @@ async fn cli_secret_and_access_tokens_work_without_the_provider_and_narrow_right
         "a token cannot mint tokens"
     );
 
+    // A token limited to a project sees nothing of the others through the API either, and an
+    // administrator's project-limited token carries no administrator rights.
+    let res =
+        create(json!({"name": "team-reader", "scopes": ["api:read"], "projects": ["team"]})).await;
+    let team_reader = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (project, wanted) in [("team", true), ("other", false)] {
+        let res = app
+            .request(Method::GET, &format!("/api/v2.0/projects/{project}"))
+            .basic_auth("bob", Some(&team_reader))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status().is_success(),
+            wanted,
+            "{project}: {}",
+            res.status()
+        );
+    }
+    let admin: Value = app
+        .admin(Method::GET, "/api/v2.0/users/current")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2.0/users/{}/tokens", admin["user_id"]),
+        )
+        .json(&json!({"name": "admin-team", "scopes": ["api:read"], "projects": ["team"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin_team = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .request(Method::GET, "/api/v2.0/users")
+        .basic_auth("admin", Some(&admin_team))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "no administrator rights"
+    );
+    let res = app
+        .request(Method::GET, "/api/v2.0/users")
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
     // An expired token and revoked credentials are refused.
     let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
     let res =
@@ -545,7 +608,7 @@ async fn cli_secret_and_access_tokens_work_without_the_provider_and_narrow_right
         .json()
         .await
         .unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(listed.as_array().unwrap().len(), 4);
     assert_eq!(listed[0]["name"], "short");
     assert_eq!(listed[0]["expired"], true);
     assert!(
