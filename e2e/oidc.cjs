@@ -131,8 +131,8 @@ async function run(page) {
   let shortCreated;
   await step("a personal access token is created on the account page, shown once", async () => {
     await page.locator('input[name="token-name"]').fill("short-lived");
-    // 0.0002 days: about 17 seconds.
-    await page.locator('input[name="token-days"]').fill("0.0002");
+    // 0.0001 days: about 9 seconds.
+    await page.locator('input[name="token-days"]').fill("0.0001");
     await page.getByRole("button", { name: "Create token" }).click();
     shortToken = (await page.getByTestId("new-token").innerText()).trim();
     shortCreated = Date.now();
@@ -171,7 +171,7 @@ async function run(page) {
   });
 
   await step("an expired personal access token is refused", async () => {
-    const left = shortCreated + 18000 - Date.now();
+    const left = shortCreated + 9500 - Date.now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     assert.equal(await tokenStatus(USER, shortToken), 401);
   });
