@@ -54,9 +54,17 @@ pub async fn sign_in(
         .filter(oidc_identity::Column::Subject.eq(&identity.subject))
         .one(db)
         .await?;
-    if let Some(link) = link
-        && let Some(found) = user::Entity::find_by_id(link.user_id).one(db).await?
-    {
+    let found = match &link {
+        Some(link) => user::Entity::find_by_id(link.user_id).one(db).await?,
+        None => None,
+    };
+    if let (Some(link), None) = (&link, &found) {
+        // The user was deleted (the foreign key cascades, but be sure): start afresh.
+        oidc_identity::Entity::delete_by_id(link.id)
+            .exec(db)
+            .await?;
+    }
+    if let (Some(link), Some(found)) = (link, found) {
         let txn = db.begin().await?;
         oidc_identity::Entity::update_many()
             .col_expr(oidc_identity::Column::LastLoginAt, Expr::value(Utc::now()))

@@ -186,6 +186,19 @@ async fn sign_in_onboards_the_user_and_keeps_groups_and_admin_flag_in_sync() {
         "bob reaches the project through dev-team"
     );
 
+    // A deleted user is onboarded afresh at the next sign-in.
+    let res = app
+        .admin(Method::DELETE, &format!("/api/v2.0/users/{alice}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (again, res) = console_sign_in(&app, "alice").await;
+    assert_eq!(header(&res, "location"), "/projects");
+    let me = current(&again, &app).await;
+    assert_eq!(me["username"], "alice");
+    assert_ne!(me["user_id"], alice, "a new account");
+
     // Logging out hands back the provider's end-session URL.
     let res = browser.get(app.url("/c/log_out")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
