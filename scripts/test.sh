@@ -6,7 +6,8 @@
 #   3. formatting and lint checks, unit and integration tests (cargo), with a throwaway Redis
 #      server (scripts/redis.sh) whose URL the workers' tests read from BERTH_TEST_REDIS_URL
 #   4. the OCI distribution-spec conformance suite, real-client round trips, schemathesis on
-#      the REST API and the console's browser test against the built binary (e2e/)
+#      the REST API, the console's browser test and the OIDC sign-in test against the built
+#      binary (e2e/)
 #
 # The cargo tests run twice: on SQLite (with the S3 storage contract against a local s3s-fs),
 # then the database-backed integration tests again on PostgreSQL. Both servers are installed and
@@ -91,6 +92,8 @@ if [[ "$E2E_MODE" == all || "$E2E_MODE" == default ]]; then
   bash e2e/api-schema.sh || status=1
   section "console in a browser"
   bash e2e/console.sh || status=1
+  section "OIDC sign-in in a browser, CLI secret with crane"
+  bash e2e/oidc.sh || status=1
 fi
 if [[ "$E2E_MODE" == all || "$E2E_MODE" == s3-postgres ]]; then
   # A fresh database and bucket per script: each starts its own server.

@@ -28,6 +28,8 @@ pub struct AppState {
     pub rbac: Rbac,
     pub tokens: TokenService,
     pub authenticator: Authenticator,
+    /// OpenID Connect providers and their discovered clients.
+    pub oidc: crate::oidc::Providers,
 }
 
 /// Why the application could not start.
@@ -73,6 +75,10 @@ impl AppState {
             rbac: Rbac::new().await?,
             tokens,
             authenticator: Authenticator::new(&config.auth),
+            oidc: crate::oidc::Providers::new(
+                config.oidc.providers.clone(),
+                config.server.external_url.clone(),
+            ),
             registry,
             jobs: JobQueue::new(db.clone()),
             db,

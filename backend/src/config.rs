@@ -301,7 +301,12 @@ pub struct OidcConfig {
 }
 
 impl OidcConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks names, issuers, client ids and group filters (also for providers added through the
+    /// API).
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::HashSet::new();
         for provider in &self.providers {
             let name = &provider.name;
@@ -381,7 +386,8 @@ pub struct OidcProviderConfig {
     /// Verify the provider's TLS certificate. Default `true`.
     #[serde(default = "default_true")]
     pub verify_certificate: bool,
-    /// Create the Berth user at first sign-in; when `false` an administrator must create it.
+    /// Create the Berth user at first sign-in, named by the username claim. When `false`, or
+    /// when that name is taken, the user chooses a name at first sign-in.
     #[serde(default = "default_true")]
     pub auto_onboard: bool,
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod metadata;
 pub mod names;
 pub mod oci;
+pub mod oidc;
 pub mod policy;
 pub mod registry;
 pub mod settings;

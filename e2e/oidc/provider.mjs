@@ -5,6 +5,8 @@
 //
 // Prints "ready <issuer>" on standard output once listening. Accounts (password "Passw0rd!x"):
 //   alice: groups ["dev-team", "berth-admins"]     bob: groups ["dev-team"]
+// Tests change an account's groups with `PUT /test/accounts/<id>/groups` and a JSON list (this
+// provider exists only for tests; it listens on 127.0.0.1).
 import http from 'node:http';
 import { URLSearchParams } from 'node:url';
 
@@ -80,7 +82,22 @@ const readForm = (req) => new Promise((resolve, reject) => {
 });
 
 const callback = provider.callback();
+const setGroups = async (req, res, id) => {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  const groups = JSON.parse(body);
+  if (!accounts[id] || !Array.isArray(groups)) {
+    res.writeHead(404);
+    return res.end();
+  }
+  accounts[id].groups = groups;
+  res.writeHead(204);
+  return res.end();
+};
+
 http.createServer(async (req, res) => {
+  const control = req.url.match(/^\/test\/accounts\/([^/]+)\/groups$/);
+  if (control && req.method === 'PUT') return setGroups(req, res, control[1]);
   const match = req.url.match(/^\/interaction\/([^/?]+)(\/login)?/);
   if (!match) return callback(req, res);
   try {

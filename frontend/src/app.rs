@@ -8,6 +8,7 @@ use leptos_router::path;
 
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
+use crate::pages::account::AccountPage;
 use crate::pages::admin::{SystemPage, UsersPage};
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{MembersTab, ProjectPage, SummaryTab};
@@ -94,6 +95,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("") view=SummaryTab />
                         <Route path=path!("members") view=MembersTab />
                     </ParentRoute>
+                    <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />
                 </Routes>

@@ -3,7 +3,7 @@
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Entry};
 use super::auth_error;
@@ -93,9 +93,21 @@ pub async fn login(
         },
     )
     .await;
-    let opened = session::open(&state.db, outcome?, state.config.auth.session_ttl_seconds).await?;
-    let max_age = i64::try_from(state.config.auth.session_ttl_seconds).unwrap_or(i64::MAX);
-    Ok(HttpResponse::Ok()
+    let ttl = state.config.auth.session_ttl_seconds;
+    let opened = session::open(&state.db, outcome?, ttl).await?;
+    let mut response = HttpResponse::Ok();
+    session_cookies(&mut response, opened, ttl);
+    Ok(response.finish())
+}
+
+/// Sets the cookies of a new console session (also used by the OIDC sign-in).
+pub(crate) fn session_cookies(
+    response: &mut actix_web::HttpResponseBuilder,
+    opened: session::NewSession,
+    ttl_seconds: u64,
+) {
+    let max_age = i64::try_from(ttl_seconds).unwrap_or(i64::MAX);
+    response
         .cookie(cookie(
             session::SESSION_COOKIE,
             opened.cookie,
@@ -108,28 +120,41 @@ pub async fn login(
             false,
             max_age,
         ))
-        .insert_header((session::CSRF_HEADER, opened.csrf_token))
-        .finish())
+        .insert_header((session::CSRF_HEADER, opened.csrf_token));
+}
+
+/// What the console does after signing out.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    /// The identity provider's end-session URL to send the browser to (RP-initiated logout),
+    /// when the session came from a provider that has one; otherwise `null`.
+    end_session_url: Option<String>,
 }
 
 /// Ends the console session and clears its cookies.
 ///
-/// Always answers 200 and clears the cookies; the session row is deleted when it existed.
+/// Always answers 200 and clears the cookies; the session row is deleted when it existed. A
+/// session opened through an OpenID Connect provider that supports RP-initiated logout also
+/// gets the provider's end-session URL, which the console follows to end the provider session.
 #[utoipa::path(
     get,
     operation_id = "login_log_out",
     path = "/c/log_out",
     tag = "auth",
-    responses((status = 200, description = "Signed out (also when no session was open)"))
+    responses((status = 200, description = "Signed out (also when no session was open)", body = LoggedOut))
 )]
 pub async fn log_out(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let mut end_session_url = None;
     if let Some(sid) = req.cookie(session::SESSION_COOKIE) {
         let ttl = state.config.auth.session_ttl_seconds;
         if let Some(live) = session::resume(&state.db, sid.value(), ttl).await? {
             session::close(&state.db, sid.value()).await?;
+            if let Some(origin) = &live.oidc {
+                end_session_url = provider_logout(&state, &req, origin).await;
+            }
             let name = live.principal.name().to_owned();
             let entry = Entry {
                 operator: &name,
@@ -145,5 +170,31 @@ pub async fn log_out(
     Ok(HttpResponse::Ok()
         .cookie(cookie(session::SESSION_COOKIE, String::new(), true, 0))
         .cookie(cookie(session::CSRF_COOKIE, String::new(), false, 0))
-        .finish())
+        .json(LoggedOut { end_session_url }))
+}
+
+/// The provider's end-session URL for a session it opened; `None` when it has none or cannot
+/// be reached now (Berth's session is ended either way).
+async fn provider_logout(
+    state: &AppState,
+    req: &HttpRequest,
+    origin: &session::OidcOrigin,
+) -> Option<String> {
+    let here = super::oidc::origin(req);
+    let redirect_url = state.oidc.redirect_url(Some(&here));
+    let provider = match state
+        .oidc
+        .get(&state.db, &origin.provider, &redirect_url)
+        .await
+    {
+        Ok(found) => found?,
+        Err(e) => {
+            tracing::warn!(error = %e, "RP-initiated logout skipped");
+            return None;
+        }
+    };
+    let home = redirect_url.trim_end_matches("/c/oidc/callback").to_owned() + "/";
+    provider
+        .logout_url(&home, Some(&origin.id_token))
+        .map(|u| u.to_string())
 }

@@ -12,10 +12,13 @@ use crate::app::AppState;
 use crate::auth::{AuthError, Credentials, Principal, session};
 use crate::error::{ApiError, ApiErrorCode};
 
+pub(crate) use users::valid_username;
+
 mod artifacts;
 pub mod audit;
 mod audit_logs;
 mod configurations;
+mod credentials;
 pub mod docs;
 mod gc;
 mod immutable;
@@ -23,6 +26,8 @@ mod jobservice;
 mod labels;
 mod login;
 mod members;
+mod oidc;
+mod oidc_providers;
 mod project_meta;
 mod projects;
 pub mod query;
@@ -40,6 +45,7 @@ mod webhooks;
 /// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(login::configure)
+        .configure(oidc::configure)
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/api/v2.0/swagger/{_:.*}")
                 .url("/api/v2.0/openapi.json", docs::ApiDoc::openapi()),
@@ -58,6 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 }))
                 .configure(system::configure)
                 .configure(users::configure)
+                .configure(credentials::configure)
+                .configure(oidc_providers::configure)
                 .configure(projects::configure)
                 .configure(members::configure)
                 .configure(robots::configure)
@@ -123,12 +131,23 @@ pub(crate) async fn caller(state: &AppState, req: &HttpRequest) -> Result<Princi
             .authenticate(&state.db, &username, &password)
             .await
             .map_err(auth_error)?,
-        Ok(Credentials::Bearer(_)) | Err(_) => {
+        Ok(Credentials::Bearer(token)) => crate::oidc::bearer_user(state, &token).await?,
+        Err(_) => {
             return Err(ApiError::unauthorized(
-                "use HTTP Basic credentials of a user or robot account",
+                "use HTTP Basic credentials of a user or robot account, or an OIDC ID token",
             ));
         }
     };
+    if let Some(scope) = principal.token_scope() {
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if !scope.allows_api(safe) {
+            return Err(ApiError::forbidden(if safe {
+                "this personal access token has no api:read or api:write scope"
+            } else {
+                "this personal access token has no api:write scope"
+            }));
+        }
+    }
     audit::note_operator(req, &principal);
     Ok(principal)
 }

@@ -79,7 +79,7 @@ pub struct NewUser {
 
 /// Harbor's rule: 1-255 characters, none of `,"~#$%` and no control characters or spaces.
 /// `$` is kept for robot accounts, whose names can then never collide with a user's.
-fn valid_username(name: &str) -> bool {
+pub(crate) fn valid_username(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && !name

@@ -21,7 +21,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest as _, Sha256};
 
 use super::robot::{ROBOT_PREFIX, RobotAccount};
-use super::{Principal, password};
+use super::{Principal, password, personal};
 use crate::config::AuthConfig;
 use crate::db::entities::{login_failure, robot, user};
 
@@ -123,17 +123,21 @@ impl Authenticator {
             return Ok(principal);
         }
         self.check_lock(db, username).await?;
-        let principal = if username.starts_with(ROBOT_PREFIX) {
-            self.robot(db, username, password).await?
+        let checked = if username.starts_with(ROBOT_PREFIX) {
+            self.robot(db, username, password)
+                .await?
+                .map(|p| (p, Remember::Yes))
         } else {
             self.user(db, username, password).await?
         };
-        match principal {
-            Some(principal) => {
+        match checked {
+            Some((principal, remember)) => {
                 login_failure::Entity::delete_by_id(username.to_owned())
                     .exec(db)
                     .await?;
-                self.remember(key, principal.clone());
+                if remember == Remember::Yes {
+                    self.remember(key, principal.clone());
+                }
                 Ok(principal)
             }
             None => {
@@ -144,12 +148,16 @@ impl Authenticator {
     }
 
     /// The user, or `None` when the password is wrong. Unknown users are refused at once.
+    ///
+    /// Besides the account's password, a user's CLI secret and personal access tokens are
+    /// accepted. Those are looked up on every call rather than remembered, so a revoked one
+    /// stops working at once on every replica; the lookup is one indexed query.
     async fn user(
         &self,
         db: &DatabaseConnection,
         username: &str,
         password: &str,
-    ) -> Result<Option<Principal>, AuthError> {
+    ) -> Result<Option<(Principal, Remember)>, AuthError> {
         let found = user::Entity::find()
             .filter(user::Column::Username.eq(username))
             .one(db)
@@ -159,14 +167,23 @@ impl Authenticator {
             let _ = verify_blocking(password, DUMMY_HASH).await;
             return Err(AuthError::BadCredentials);
         };
+        let principal = |scope| Principal::User {
+            id: found.id,
+            username: found.username.clone(),
+            sysadmin: found.sysadmin,
+            scope,
+        };
+        if password.starts_with(personal::TOKEN_PREFIX) {
+            let scope = personal::find_token(db, found.id, password).await?;
+            return Ok(scope.map(|s| (principal(Some(s)), Remember::No)));
+        }
+        if personal::is_cli_secret(db, found.id, password).await? {
+            return Ok(Some((principal(None), Remember::No)));
+        }
         if !verify_blocking(password, &found.password_hash).await {
             return Ok(None);
         }
-        Ok(Some(Principal::User {
-            id: found.id,
-            username: found.username,
-            sysadmin: found.sysadmin,
-        }))
+        Ok(Some((principal(None), Remember::Yes)))
     }
 
     /// The robot, or `None` when the secret is wrong. Unknown, disabled and expired robots are
@@ -278,6 +295,13 @@ impl Authenticator {
             cache.insert(key, (principal, Instant::now()));
         }
     }
+}
+
+/// Whether a verified credential may be remembered for [`CACHE_TTL`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    No,
 }
 
 async fn verify_blocking(candidate: &str, stored: &str) -> bool {

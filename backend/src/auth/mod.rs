@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod oidc;
 pub mod password;
+pub mod personal;
 pub mod principal;
 pub mod rbac;
 pub mod robot;

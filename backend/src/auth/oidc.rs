@@ -64,7 +64,7 @@ pub struct PendingLogin {
 }
 
 /// Who signed in, as the provider asserts it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcIdentity {
     pub provider: String,
     pub issuer: String,
@@ -79,6 +79,9 @@ pub struct OidcIdentity {
     pub is_admin: bool,
     /// When the ID token expires (seconds since the epoch).
     pub expires_at: i64,
+    /// The verified ID token itself (sent back as `id_token_hint` at logout). Never logged.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub id_token: String,
 }
 
 /// One configured provider, discovered and ready to sign users in.
@@ -135,9 +138,14 @@ impl OidcProvider {
             .map_err(|e| misconfigured(format!("issuer: {e}")))?;
         let metadata = CoreProviderMetadata::discover_async(issuer, &http)
             .await
-            .map_err(|e| OidcError::Unavailable {
-                provider: name.clone(),
-                detail: error_chain(&e),
+            .map_err(|e| match e {
+                openidconnect::DiscoveryError::Validation(detail) => misconfigured(format!(
+                    "the discovery document does not match the configured issuer: {detail}"
+                )),
+                e => OidcError::Unavailable {
+                    provider: name.clone(),
+                    detail: error_chain(&e),
+                },
             })?;
         let end_session_url = discover_end_session(&http, &config.issuer).await;
         let redirect = RedirectUrl::new(redirect_url.to_owned())
@@ -179,6 +187,11 @@ impl OidcProvider {
 
     pub fn auto_onboard(&self) -> bool {
         self.config.auto_onboard
+    }
+
+    /// The settings it was discovered with.
+    pub fn config(&self) -> &OidcProviderConfig {
+        &self.config
     }
 
     /// The URL to send the browser to, and what to keep until it comes back.
@@ -264,12 +277,62 @@ impl OidcProvider {
     }
 
     /// The provider's RP-initiated logout URL, when it has one.
-    pub fn logout_url(&self, post_logout_redirect: &str) -> Option<url::Url> {
+    pub fn logout_url(
+        &self,
+        post_logout_redirect: &str,
+        id_token_hint: Option<&str>,
+    ) -> Option<url::Url> {
         let mut url = self.end_session_url.clone()?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("post_logout_redirect_uri", post_logout_redirect);
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &self.config.client_id)
+                .append_pair("post_logout_redirect_uri", post_logout_redirect);
+            if let Some(hint) = id_token_hint.filter(|h| !h.is_empty()) {
+                query.append_pair("id_token_hint", hint);
+            }
+        }
         Some(url)
+    }
+
+    /// Whether the provider accepts the client id and secret: a code exchange with a code that
+    /// cannot be valid is refused with `invalid_grant` when the client authenticated, and with
+    /// `invalid_client` when it did not.
+    ///
+    /// # Errors
+    /// [`OidcError::Refused`] when the client credentials are refused,
+    /// [`OidcError::Unavailable`] when the token endpoint does not answer as OAuth 2.0 says.
+    pub async fn check_client(&self) -> Result<(), OidcError> {
+        use openidconnect::RequestTokenError;
+        let request = self
+            .client
+            .exchange_code(AuthorizationCode::new("berth-credentials-check".to_owned()))
+            .map_err(|e| OidcError::Misconfigured {
+                provider: self.config.name.clone(),
+                detail: format!("no token endpoint: {e}"),
+            })?;
+        let result: Result<CoreTokenResponse, _> = request.request_async(&self.http).await;
+        match result {
+            Err(RequestTokenError::ServerResponse(response)) => {
+                let code = response.error().to_string();
+                if code == "invalid_client" || code == "unauthorized_client" {
+                    Err(OidcError::Refused {
+                        provider: self.config.name.clone(),
+                        detail: format!("the client id or secret is refused ({code})"),
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+            Err(e) => Err(OidcError::Unavailable {
+                provider: self.config.name.clone(),
+                detail: error_chain(&e),
+            }),
+            Ok(_) => Err(OidcError::Misconfigured {
+                provider: self.config.name.clone(),
+                detail: "the token endpoint accepted a made-up authorization code".into(),
+            }),
+        }
     }
 
     fn identity_from<N>(&self, id_token: &CoreIdToken, nonce: N) -> Result<OidcIdentity, OidcError>
@@ -311,6 +374,7 @@ impl OidcProvider {
             groups,
             is_admin,
             expires_at: claims.expiration().timestamp(),
+            id_token: id_token.to_string(),
         })
     }
 }

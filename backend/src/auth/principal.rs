@@ -1,5 +1,8 @@
 //! The authenticated caller.
 
+use std::sync::Arc;
+
+use super::personal::TokenScope;
 use super::robot::Robot;
 
 /// Who a request acts for.
@@ -12,6 +15,9 @@ pub enum Principal {
         id: i64,
         username: String,
         sysadmin: bool,
+        /// Set when the user signed in with a personal access token, which narrows what the
+        /// user may do.
+        scope: Option<Arc<TokenScope>>,
     },
     /// A robot account, with its permissions.
     Robot(Robot),
@@ -27,8 +33,23 @@ impl Principal {
         }
     }
 
+    /// Whether the caller acts as a system administrator. A personal access token limited to
+    /// some projects does not carry its user's administrator rights.
     pub fn is_sysadmin(&self) -> bool {
-        matches!(self, Self::User { sysadmin: true, .. })
+        match self {
+            Self::User {
+                sysadmin, scope, ..
+            } => *sysadmin && scope.as_ref().is_none_or(|s| s.projects.is_none()),
+            Self::Anonymous | Self::Robot(_) => false,
+        }
+    }
+
+    /// The personal access token's narrowing, when the caller used one.
+    pub fn token_scope(&self) -> Option<&TokenScope> {
+        match self {
+            Self::User { scope, .. } => scope.as_deref(),
+            Self::Anonymous | Self::Robot(_) => None,
+        }
     }
 
     /// The user id of a user account (robots and anonymous callers have none).

@@ -16,6 +16,7 @@ use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::Principal;
+use super::personal::TokenPermission;
 use super::robot;
 use crate::db::entities::{project, project_member, user_group_member};
 
@@ -347,7 +348,7 @@ impl Rbac {
     /// everything, robots what their system permissions grant, other users nothing here.
     pub fn system_allows(&self, principal: &Principal, resource: &str, action: Action) -> bool {
         match principal {
-            Principal::User { sysadmin, .. } => *sysadmin,
+            Principal::User { .. } => principal.is_sysadmin(),
             Principal::Robot(robot) => robot.grants(&robot::system_object(resource), action.name()),
             Principal::Anonymous => false,
         }
@@ -421,7 +422,12 @@ impl Rbac {
         project: &project::Model,
     ) -> Result<ProjectAccess, DbErr> {
         let mut roles = Vec::new();
+        let outside_token = principal
+            .token_scope()
+            .is_some_and(|scope| !scope.covers_project(&project.name));
         let entity = match principal {
+            // A token limited to other projects holds no role here.
+            Principal::User { .. } if outside_token => None,
             Principal::User { id, .. } => {
                 let groups = sea_orm::sea_query::Query::select()
                     .column(user_group_member::Column::GroupId)
@@ -503,6 +509,16 @@ impl Rbac {
         requested: &[&str],
     ) -> Result<Vec<&'static str>, DbErr> {
         let wanted = |name: &str| requested.iter().any(|r| *r == name || *r == "*");
+        let token_grants = |name: &str| {
+            principal.token_scope().is_none_or(|scope| {
+                let needed = if name == "pull" {
+                    TokenPermission::RegistryPull
+                } else {
+                    TokenPermission::RegistryPush
+                };
+                scope.has(needed)
+            })
+        };
         let access = match self
             .project_access(db, principal, crate::names::project_of(repository))
             .await?
@@ -521,7 +537,9 @@ impl Rbac {
         Ok(REPOSITORY_ACTIONS
             .iter()
             .filter(|(name, action)| {
-                wanted(name) && self.allows(&access, Resource::Repository, *action)
+                wanted(name)
+                    && token_grants(name)
+                    && self.allows(&access, Resource::Repository, *action)
             })
             .map(|(name, _)| *name)
             .collect())

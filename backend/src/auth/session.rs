@@ -43,6 +43,26 @@ pub async fn open(
     user_id: i64,
     ttl_seconds: u64,
 ) -> Result<NewSession, DbErr> {
+    open_with(db, user_id, ttl_seconds, None).await
+}
+
+/// The OpenID Connect sign-in a session came from, kept for RP-initiated logout.
+#[derive(Clone, Debug)]
+pub struct OidcOrigin {
+    pub provider: String,
+    pub id_token: String,
+}
+
+/// Opens a session like [`open`], remembering the OpenID Connect sign-in behind it.
+///
+/// # Errors
+/// Database failures.
+pub async fn open_with(
+    db: &DatabaseConnection,
+    user_id: i64,
+    ttl_seconds: u64,
+    origin: Option<OidcOrigin>,
+) -> Result<NewSession, DbErr> {
     let cookie = random_token();
     let csrf_token = random_token();
     let now = Utc::now();
@@ -52,6 +72,8 @@ pub async fn open(
         csrf_token: Set(csrf_token.clone()),
         expires_at: Set(now + ttl(ttl_seconds)),
         created_at: Set(now),
+        oidc_provider: Set(origin.as_ref().map(|o| o.provider.clone())),
+        id_token: Set(origin.map(|o| o.id_token)),
     })
     .exec(db)
     .await?;
@@ -71,6 +93,8 @@ fn ttl(seconds: u64) -> Duration {
 pub struct LiveSession {
     pub principal: Principal,
     pub csrf_token: String,
+    /// Set when the session was opened through an OpenID Connect provider.
+    pub oidc: Option<OidcOrigin>,
 }
 
 /// Looks up the session of a cookie value and extends it; `None` when unknown or expired.
@@ -106,8 +130,13 @@ pub async fn resume(
             id: owner.id,
             username: owner.username,
             sysadmin: owner.sysadmin,
+            scope: None,
         },
         csrf_token: found.csrf_token,
+        oidc: found.oidc_provider.map(|provider| OidcOrigin {
+            provider,
+            id_token: found.id_token.unwrap_or_default(),
+        }),
     }))
 }
 

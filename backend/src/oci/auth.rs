@@ -216,6 +216,7 @@ pub async fn principal_of(state: &AppState, caller: Caller) -> Result<Principal,
                 id: u.id,
                 username: u.username,
                 sysadmin: u.sysadmin,
+                scope: None,
             }))
         }
     }

@@ -14,6 +14,7 @@ mod crash;
 mod management;
 mod migrations;
 mod oidc;
+mod oidc_console;
 mod openapi;
 mod outage;
 mod proxy;

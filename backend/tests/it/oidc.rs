@@ -9,12 +9,28 @@ use berth::config::OidcProviderConfig;
 use reqwest::StatusCode;
 
 const REDIRECT: &str = "http://127.0.0.1:5000/c/oidc/callback";
-const PASSWORD: &str = "Passw0rd!x";
+pub const PASSWORD: &str = "Passw0rd!x";
 
 /// The provider process, stopped when dropped.
-struct TestIdp {
+pub struct TestIdp {
     child: Child,
-    issuer: String,
+    pub issuer: String,
+}
+
+impl TestIdp {
+    /// Replaces an account's groups (the provider's test-only control endpoint).
+    pub async fn set_groups(&self, account: &str, groups: &[&str]) {
+        let res = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .put(format!("{}/test/accounts/{account}/groups", self.issuer))
+            .json(&groups)
+            .send()
+            .await
+            .expect("set groups");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
 }
 
 impl Drop for TestIdp {
@@ -24,7 +40,7 @@ impl Drop for TestIdp {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -32,6 +48,11 @@ fn free_port() -> u16 {
 }
 
 fn start_idp() -> TestIdp {
+    start_idp_for(REDIRECT)
+}
+
+/// Starts the provider with one client whose redirect URI is `redirect`.
+pub fn start_idp_for(redirect: &str) -> TestIdp {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e/oidc");
     assert!(
         std::path::Path::new(dir)
@@ -43,7 +64,7 @@ fn start_idp() -> TestIdp {
     let mut child = Command::new("node")
         .arg("provider.mjs")
         .arg(port.to_string())
-        .arg(REDIRECT)
+        .arg(redirect)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -76,6 +97,16 @@ fn provider_config(issuer: &str, secret: &str) -> OidcProviderConfig {
     .expect("provider config")
 }
 
+/// A browser-like client: keeps cookies, does not follow redirects on its own.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
 /// Plays the browser: follows the provider's redirects, signs in on its form, and returns the
 /// query of the final redirect to Berth's callback.
 async fn browser_sign_in(
@@ -83,16 +114,23 @@ async fn browser_sign_in(
     user: &str,
     password: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .expect("client");
+    let next = sign_in_at_idp(&browser(), url, user, password, REDIRECT).await?;
+    Ok(next.query_pairs().into_owned().collect())
+}
+
+/// Follows redirects from `url` with `browser`, posting `user`'s credentials to the provider's
+/// form, until a redirect starts with `stop`; returns that URL (not visited).
+pub async fn sign_in_at_idp(
+    browser: &reqwest::Client,
+    url: url::Url,
+    user: &str,
+    password: &str,
+    stop: &str,
+) -> Result<url::Url, String> {
     let mut next = url;
     for _ in 0..10 {
-        if next.as_str().starts_with(REDIRECT) {
-            return Ok(next.query_pairs().into_owned().collect());
+        if next.as_str().starts_with(stop) {
+            return Ok(next);
         }
         let res = browser.get(next.clone()).send().await.expect("get");
         if res.status() == StatusCode::OK {

@@ -134,6 +134,26 @@ fn cases() -> Vec<Case> {
         case(M::PUT, "/api/v2.0/users/{nm}/password", Some(json!({"new_password": "weak"})), "ADDDDDADDD"),
         case(M::PUT, "/api/v2.0/users/{nm}/sysadmin", Some(json!({"sysadmin_flag": false})), "ADDDDDDDDD"),
         case(M::DELETE, "/api/v2.0/users/{fresh_user}", None,                  "ADDDDDDDDD"),
+        // A user's CLI secret and personal access tokens: the user themselves or an administrator.
+        case(M::GET, "/api/v2.0/users/{nm}/cli_secret", None,                  "ADDDDDADDD"),
+        case(M::PUT, "/api/v2.0/users/{nm}/cli_secret", Some(json!({"secret": "weak"})), "ADDDDDADDD"),
+        case(M::DELETE, "/api/v2.0/users/{nm}/cli_secret", None,               "ADDDDDADDD"),
+        case(M::GET, "/api/v2.0/users/{nm}/tokens", None,                      "ADDDDDADDD"),
+        case(M::POST, "/api/v2.0/users/{nm}/tokens", Some(json!({"name": "t", "scopes": []})), "ADDDDDADDD"),
+        case(M::DELETE, "/api/v2.0/users/{nm}/tokens/999999", None,            "ADDDDDADDD"),
+        // OIDC: the sign-in page's list and browser navigations are public; providers are
+        // managed by administrators.
+        case(M::GET, "/c/oidc/providers", None,                                "AAAAAAAAAA"),
+        case(M::GET, "/c/oidc/login?provider=absent", None,                    "AAAAAAAAAA"),
+        case(M::GET, "/c/oidc/callback", None,                                 "AAAAAAAAAA"),
+        case(M::GET, "/c/oidc/onboard", None,                                  "AAAAAAAAAA"),
+        case(M::POST, "/c/oidc/onboard", Some(json!({"username": "x"})),       "AAAAAAAAAA"),
+        case(M::GET, "/api/v2.0/oidc/providers", None,                         "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/oidc/providers", Some(json!({"name": "Bad Name", "issuer": "x", "client_id": ""})), "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/oidc/providers/absent", None,                  "ADDDDDDDDD"),
+        case(M::PUT, "/api/v2.0/oidc/providers/absent", Some(json!({"issuer": "x", "client_id": "c"})), "ADDDDDDDDD"),
+        case(M::DELETE, "/api/v2.0/oidc/providers/absent", None,               "ADDDDDDDDD"),
+        case(M::POST, "/api/v2.0/oidc/ping", Some(json!({"issuer": "not a url", "client_id": "c"})), "ADDDDDDDDD"),
         // User groups.
         case(M::GET, "/api/v2.0/usergroups", None,                             "ADDDDDDDDD"),
         case(M::POST, "/api/v2.0/usergroups", Some(json!({"group_name": ""})), "ADDDDDDDDD"),

@@ -21,6 +21,7 @@ pub fn TopBar() -> impl IntoView {
             <A href="/projects" attr:class="brand">"Berth"</A>
             <span class="spacer"></span>
             <span class="user" data-testid="current-user">{username}</span>
+            <A href="/account">"Account"</A>
             <button class="secondary" on:click=sign_out>"Sign out"</button>
         </header>
     }

@@ -1,5 +1,6 @@
 //! One module per page of the console.
 
+pub mod account;
 pub mod admin;
 pub mod not_found;
 pub mod project;

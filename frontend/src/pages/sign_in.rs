@@ -1,4 +1,4 @@
-//! Signing in with a local account.
+//! Signing in: a local account's name and password, or one button per identity provider.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -8,9 +8,11 @@ use crate::api::{ApiError, session};
 use crate::app::Session;
 use crate::components::error::ActionError;
 
-/// Username and password form; on success the page that was asked for shows.
+/// Username and password form and the providers' buttons; on success the page that was asked
+/// for shows.
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let providers = LocalResource::new(session::providers);
     let session = expect_context::<Session>();
     let (username, set_username) = signal(String::new());
     let (password, set_password) = signal(String::new());
@@ -56,7 +58,41 @@ pub fn SignIn() -> impl IntoView {
                 </label>
                 <ActionError error=error />
                 <button type="submit" disabled=busy>"Sign in"</button>
+                <ProviderButtons providers=providers />
             </form>
         </div>
+    }
+}
+
+/// One link per OpenID Connect provider (nothing when none is configured).
+#[component]
+fn ProviderButtons(
+    /// The providers the server offers.
+    providers: LocalResource<Result<Vec<session::Provider>, ApiError>>,
+) -> impl IntoView {
+    move || {
+        let found = providers.get().and_then(Result::ok).unwrap_or_default();
+        (!found.is_empty()).then(|| {
+            view! {
+                <div class="providers">
+                    <p class="muted">"or sign in with"</p>
+                    {found
+                        .into_iter()
+                        .map(|p| {
+                            view! {
+                                <a
+                                    class="button secondary"
+                                    data-testid="oidc-provider"
+                                    rel="external"
+                                    href=session::provider_login_url(&p.name)
+                                >
+                                    {p.display_name}
+                                </a>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            }
+        })
     }
 }

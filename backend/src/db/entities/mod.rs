@@ -1,8 +1,10 @@
 //! sea-orm entities, one file per table. The schema itself lives in the `migrations` crate.
 
+pub mod access_token;
 pub mod artifact_label;
 pub mod audit_log;
 pub mod blob;
+pub mod cli_secret;
 pub mod immutable_rule;
 pub mod job;
 pub mod job_kind;
@@ -13,6 +15,9 @@ pub mod label;
 pub mod login_failure;
 pub mod manifest;
 pub mod manifest_reference;
+pub mod oidc_identity;
+pub mod oidc_login;
+pub mod oidc_provider;
 pub mod project;
 pub mod project_blob;
 pub mod project_member;

@@ -12,6 +12,10 @@ pub struct Model {
     pub csrf_token: String,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// The OpenID Connect provider the session was opened through, if any.
+    pub oidc_provider: Option<String>,
+    /// The ID token of that sign-in, sent back as `id_token_hint` at logout.
+    pub id_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
