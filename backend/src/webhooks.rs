@@ -1,7 +1,6 @@
 //! Webhooks: events about artifacts and quotas, sent to the endpoints of webhook policies.
 //!
-//! An event is matched against the enabled policies of its project and the system-wide ones;
-//! each (policy, target) pair becomes a delivery row and a `WEBHOOK` job, so deliveries survive
+//! An event is matched against the enabled policies of its project; each (policy, target) pair becomes a delivery row and a `WEBHOOK` job, so deliveries survive
 //! restarts, retry with back-off and keep a log like any job. Payloads follow Harbor's formats
 //! (`Default` and CloudEvents 1.0 for `http` targets, a text message for `slack`); a target may
 //! also hold a secret, and its deliveries are then signed with HMAC-SHA256.
@@ -9,7 +8,7 @@
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -204,17 +203,13 @@ pub fn event_types(policy: &webhook_policy::Model) -> Vec<String> {
     serde_json::from_str(&policy.event_types).unwrap_or_default()
 }
 
-/// Whether an enabled policy of project `project_id` (or a system-wide one) may want events of
-/// `kind`: a cheap test before an event is built.
+/// Whether an enabled policy of project `project_id` may want events of `kind`: a cheap test
+/// before an event is built.
 pub async fn wanted(db: &impl ConnectionTrait, project_id: i64, kind: &str) -> bool {
     use sea_orm::PaginatorTrait;
     webhook_policy::Entity::find()
         .filter(webhook_policy::Column::Enabled.eq(true))
-        .filter(
-            Condition::any()
-                .add(webhook_policy::Column::ProjectId.eq(project_id))
-                .add(webhook_policy::Column::ProjectId.is_null()),
-        )
+        .filter(webhook_policy::Column::ProjectId.eq(project_id))
         .filter(webhook_policy::Column::EventTypes.contains(kind))
         .count(db)
         .await
@@ -236,11 +231,7 @@ async fn try_emit(
 ) -> Result<(), sea_orm::DbErr> {
     let policies = webhook_policy::Entity::find()
         .filter(webhook_policy::Column::Enabled.eq(true))
-        .filter(
-            Condition::any()
-                .add(webhook_policy::Column::ProjectId.eq(event.project_id))
-                .add(webhook_policy::Column::ProjectId.is_null()),
-        )
+        .filter(webhook_policy::Column::ProjectId.eq(event.project_id))
         .all(db)
         .await?;
     for policy in policies {

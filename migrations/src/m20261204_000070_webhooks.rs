@@ -1,4 +1,4 @@
-//! Webhook policies (per project, or system-wide) and their deliveries.
+//! Webhook policies (per project) and their deliveries.
 
 use sea_orm_migration::prelude::*;
 

@@ -7,7 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The project whose events are sent; `None` for a system-wide policy (every project).
+    /// The project whose events are sent (nullable so that system-wide policies can be added
+    /// without a schema change; none exist yet).
     pub project_id: Option<i64>,
     pub name: String,
     pub description: String,
