@@ -64,6 +64,11 @@ function pushImage(repository, tag) {
   return ref.split("@")[1];
 }
 
+/** Runs crane with the given arguments and returns its output. */
+function crane(args) {
+  return execFileSync(CRANE, ["--insecure", ...args], { encoding: "utf8", stdio: "pipe" }).trim();
+}
+
 async function run(page) {
   const pageErrors = [];
   page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -136,6 +141,142 @@ async function run(page) {
     await row.waitFor();
     assert.equal((await row.locator("td.num").innerText()).trim(), "1");
     await shot(page, "06-projects-list");
+  });
+
+  const REPO_PAGE = `${BASE}/projects/${PROJECT}/repositories/hello`;
+  await step("repositories tab lists the pushed repository; search runs on the server", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}`);
+    await page.getByRole("navigation", { name: "Project sections" }).getByRole("link", { name: "Repositories" }).click();
+    const row = page.locator(`tr[data-repository="${PROJECT}/hello"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /\b1\b/);
+    await page.getByLabel("Search repositories").fill("nothing-like-this");
+    await page.getByText("No repositories match.").waitFor();
+    await page.getByLabel("Search repositories").fill("hel");
+    await row.waitFor();
+    await shot(page, "16-repositories");
+  });
+
+  await step("the repository's description is edited as Markdown and shown sanitized", async () => {
+    await page.locator(`tr[data-repository="${PROJECT}/hello"] a`).click();
+    await page.getByTestId("repository-name").filter({ hasText: `${PROJECT}/hello` }).waitFor();
+    await page.getByText("No description.").waitFor();
+    await page.getByRole("button", { name: "Edit description" }).click();
+    await page
+      .getByLabel("Description (Markdown)")
+      .fill("# Hello image\n\nBuilt by **the console test**.\n\n<script>window.owned = 1</script>");
+    await page.getByRole("button", { name: "Save description" }).click();
+    const description = page.getByTestId("description");
+    await description.locator("h1", { hasText: "Hello image" }).waitFor();
+    assert.equal(await description.locator("strong").innerText(), "the console test");
+    assert.equal(await description.locator("script").count(), 0);
+    assert.match(await description.innerText(), /<script>window\.owned = 1<\/script>/);
+    assert.equal(await page.evaluate(() => window.owned), undefined);
+  });
+
+  await step("the artifacts list shows the image with its tag, size and push time", async () => {
+    const row = page.locator(`tr[data-artifact="${digest}"]`);
+    await row.waitFor();
+    const text = await row.innerText();
+    assert.match(text, /v1/);
+    assert.match(text, /IMAGE/);
+    assert.match(text, /\d+(\.\d)? (B|KiB)/);
+    await shot(page, "17-repository");
+  });
+
+  let layerDigest;
+  await step("the artifact page shows digest, tags, layers, build history and pull command", async () => {
+    const manifest = JSON.parse(crane(["manifest", `${REGISTRY}/${PROJECT}/hello:v1`]));
+    assert.equal(manifest.layers.length, 1);
+    layerDigest = manifest.layers[0].digest;
+    await page.locator(`tr[data-artifact="${digest}"] a`).click();
+    await page.getByTestId("artifact-digest").filter({ hasText: digest }).waitFor();
+    await page.locator('tr[data-tag="v1"]').waitFor();
+    const layer = page.locator(`tr[data-layer="${layerDigest}"]`);
+    await layer.waitFor();
+    assert.match(await layer.innerText(), /application\/vnd\.(oci|docker)\..*tar/);
+    await page.getByTestId("history").waitFor();
+    await page.getByTestId("accessories").filter({ hasText: "No signatures or SBOMs." }).waitFor();
+    const command = await page.getByTestId("pull-command").innerText();
+    assert.equal(command, `docker pull ${REGISTRY}/${PROJECT}/hello:v1`);
+    await page.getByRole("button", { name: "Copy pull command" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    await shot(page, "18-artifact");
+  });
+
+  await step("add tag 'stable' in the console; the registry serves it; delete it again", async () => {
+    await page.getByLabel("New tag").fill("stable");
+    await page.getByRole("button", { name: "+ Add tag" }).click();
+    await page.locator('tr[data-tag="stable"]').waitFor();
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:stable`]), digest);
+    await page.getByLabel("New tag").fill("stable");
+    await page.getByRole("button", { name: "+ Add tag" }).click();
+    await page.getByRole("alert").filter({ hasText: "tag stable already exists" }).waitFor();
+    await shot(page, "19-artifact-tags");
+    await page.locator('tr[data-tag="stable"]').getByRole("button", { name: "Delete tag" }).click();
+    await page.locator('tr[data-tag="stable"]').waitFor({ state: "detached" });
+    assert.throws(() => crane(["digest", `${REGISTRY}/${PROJECT}/hello:stable`]));
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), digest);
+  });
+
+  let robotSecret;
+  const ROBOT = `robot$${PROJECT}+puller`;
+  await step("create a pull-only robot with the permission picker; its secret is shown once", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}`);
+    await page.getByRole("navigation", { name: "Project sections" }).getByRole("link", { name: "Robot accounts" }).click();
+    await page.getByText("No robot accounts.").waitFor();
+    await page.getByRole("button", { name: "+ New robot account" }).click();
+    const dialog = page.getByRole("dialog", { name: "New robot account" });
+    await dialog.locator('input[name="robot_name"]').fill("puller");
+    await dialog.locator('input[name="robot_description"]').fill("pulls in CI");
+    await dialog.locator('input[data-permission="repository:pull"]').check();
+    await shot(page, "20-robot-create-dialog");
+    await dialog.getByRole("button", { name: "Create robot" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByTestId("robot-name").filter({ hasText: ROBOT }).waitFor();
+    robotSecret = (await page.getByTestId("robot-secret").innerText()).trim();
+    assert.ok(robotSecret.length >= 8, "a secret is shown");
+    const row = page.locator(`tr[data-robot="${ROBOT}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /Enabled/);
+    assert.match(await row.innerText(), /1 permissions/);
+    await shot(page, "21-robot-secret");
+    await page.getByRole("button", { name: "Done" }).click();
+    assert.equal(await page.getByTestId("robot-secret").count(), 0);
+  });
+
+  await step("the robot's secret pulls the image with crane; pushing is refused", async () => {
+    crane(["auth", "login", REGISTRY, "-u", ROBOT, "-p", robotSecret]);
+    const tarball = path.join(TMP, "pulled.tar");
+    crane(["pull", `${REGISTRY}/${PROJECT}/hello:v1`, tarball]);
+    assert.ok(fs.statSync(tarball).size > 0);
+    assert.throws(() => crane(["tag", `${REGISTRY}/${PROJECT}/hello:v1`, "robot-pushed"]));
+  });
+
+  await step("disable the robot: pulls are refused; refresh its secret, enable, pull again", async () => {
+    const row = page.locator(`tr[data-robot="${ROBOT}"]`);
+    await row.getByRole("button", { name: "Disable" }).click();
+    await row.filter({ hasText: "Disabled" }).waitFor();
+    assert.throws(() => crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]));
+    await row.getByRole("button", { name: "Refresh secret" }).click();
+    await page.getByTestId("robot-secret").waitFor();
+    const fresh = (await page.getByTestId("robot-secret").innerText()).trim();
+    assert.notEqual(fresh, robotSecret);
+    await page.getByRole("button", { name: "Done" }).click();
+    await row.getByRole("button", { name: "Enable" }).click();
+    await row.filter({ hasText: "Enabled" }).waitFor();
+    assert.throws(() => crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), "the old secret is dead");
+    crane(["auth", "login", REGISTRY, "-u", ROBOT, "-p", fresh]);
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), digest);
+    await shot(page, "22-robots");
+  });
+
+  await step("system robot accounts page lists system robots", async () => {
+    await page.getByRole("link", { name: "System robots" }).click();
+    await page.getByRole("heading", { name: "System robot accounts" }).waitFor();
+    await page.getByText("No robot accounts.").waitFor();
+    assert.equal(await page.locator(`tr[data-robot="${ROBOT}"]`).count(), 0);
+    await shot(page, "23-system-robots");
   });
 
   await step("create user alice under administration", async () => {
@@ -216,11 +357,26 @@ async function run(page) {
     await shot(page, "14-developer-members");
   });
 
+  await step("alice may add tags but not delete them, and sees robots without controls", async () => {
+    await page.goto(`${REPO_PAGE}/-/${digest}`);
+    await page.getByRole("button", { name: "+ Add tag" }).waitFor();
+    await page.locator('tr[data-tag="v1"]').waitFor();
+    assert.equal(await page.getByRole("button", { name: "Delete tag" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Edit description" }).count(), 0);
+    await shot(page, "24-developer-artifact");
+    await page.goto(`${BASE}/projects/${PROJECT}/robots`);
+    await page.locator(`tr[data-robot="${ROBOT}"]`).waitFor();
+    assert.equal(await page.getByRole("button", { name: "+ New robot account" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Delete" }).count(), 0);
+  });
+
   await step("alice cannot open administration pages", async () => {
     await page.goto(`${BASE}/admin/users`);
     await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     assert.equal(await page.locator('tr[data-user="admin"]').count(), 0);
     await shot(page, "15-developer-admin-denied");
+    await page.goto(`${BASE}/admin/robots`);
+    await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     await signOut(page);
   });
 

@@ -8,10 +8,11 @@ use leptos_router::path;
 
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
-use crate::pages::admin::{SystemPage, UsersPage};
+use crate::pages::admin::{SystemPage, SystemRobotsPage, UsersPage};
 use crate::pages::not_found::NotFound;
-use crate::pages::project::{MembersTab, ProjectPage, SummaryTab};
+use crate::pages::project::{MembersTab, ProjectPage, RepositoriesTab, RobotsTab, SummaryTab};
 use crate::pages::projects::ProjectsPage;
+use crate::pages::repository::RepositoryRoute;
 use crate::pages::sign_in::SignIn;
 
 /// The signed-in user and what the server told about itself; provided to every page.
@@ -93,9 +94,13 @@ fn Shell() -> impl IntoView {
                     <ParentRoute path=path!("/projects/:name") view=ProjectPage>
                         <Route path=path!("") view=SummaryTab />
                         <Route path=path!("members") view=MembersTab />
+                        <Route path=path!("repositories") view=RepositoriesTab />
+                        <Route path=path!("repositories/*rest") view=RepositoryRoute />
+                        <Route path=path!("robots") view=RobotsTab />
                     </ParentRoute>
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />
+                    <Route path=path!("/admin/robots") view=SystemRobotsPage />
                 </Routes>
             </main>
         </div>

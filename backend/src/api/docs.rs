@@ -107,6 +107,7 @@ pub struct ErrorEntry {
         super::robots::update,
         super::robots::refresh,
         super::robots::delete,
+        super::robots::catalogue,
         super::search::search,
         super::search::statistics,
         super::search::systeminfo,

@@ -1,6 +1,8 @@
 //! Every HTTP call the console makes. Pages call these functions and never build requests
 //! themselves; how a request is authenticated is decided in [`session`] alone.
 
+pub mod repositories;
+pub mod robots;
 pub mod session;
 
 use berth_api_types::{

@@ -4,3 +4,4 @@ pub mod dialog;
 pub mod error;
 pub mod nav;
 pub mod pager;
+pub mod robots;

@@ -36,6 +36,7 @@ pub fn SideNav() -> impl IntoView {
             <Show when=move || session.is_admin()>
                 <p class="section">"Administration"</p>
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/robots">"System robots"</A>
                 <A href="/admin/system">"System info"</A>
             </Show>
         </nav>

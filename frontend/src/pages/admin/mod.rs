@@ -1,10 +1,12 @@
 //! Administration pages, for system administrators only.
 
+mod robots;
 mod system;
 mod users;
 
 use leptos::prelude::*;
 
+pub use robots::SystemRobotsPage;
 pub use system::SystemPage;
 pub use users::UsersPage;
 
