@@ -16,6 +16,9 @@ const SHOTS = process.env.E2E_SCREENSHOTS;
 const TMP = process.env.E2E_TMP;
 const CRANE = path.join(process.env.BERTH_TOOLS_DIR || "/var/cache/berth/bin", "crane");
 
+const DB = process.env.E2E_DATABASE;
+const BIG = 100000;
+
 const PROJECT = "console-e2e";
 const MEMBER = "alice";
 const MEMBER_PASSWORD = "Alice-Passw0rd";
@@ -279,6 +282,108 @@ async function run(page) {
     await shot(page, "23-system-robots");
   });
 
+  await step("garbage collection: a dry run shows in the history with its progress and log", async () => {
+    await page.getByRole("link", { name: "Garbage collection" }).click();
+    await page.getByRole("heading", { name: "Garbage collection" }).waitFor();
+    await page.getByText("No garbage collection has run yet.").waitFor();
+    await page.getByRole("button", { name: "Dry run" }).click();
+    const row = page.locator("tr[data-gc]").first();
+    await row.waitFor();
+    assert.match(await row.innerText(), /dry run/);
+    for (let i = 0; i < 50 && !/Success/.test(await row.getByTestId("gc-status").innerText()); i++) {
+      await page.waitForTimeout(200);
+      await page.getByRole("button", { name: "Refresh" }).click();
+    }
+    assert.equal(await row.getByTestId("gc-status").innerText(), "Success");
+    await row.getByRole("button", { name: "Log" }).click();
+    const log = row.getByTestId("job-log");
+    await log.waitFor();
+    assert.ok((await log.innerText()).trim().length > 0, "the run has a log");
+    await page.getByLabel("Schedule").selectOption("Custom");
+    await page.getByLabel("Cron").fill("not a cron");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    await page.getByRole("alert").filter({ hasText: "cron" }).waitFor();
+    await page.getByLabel("Cron").fill("0 0 3 * * *");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await shot(page, "27-garbage-collection");
+  });
+
+  await step("job service: queues pause and resume; the GC run is listed with its status", async () => {
+    await page.getByRole("link", { name: "Job service" }).click();
+    const queue = page.locator('tr[data-queue="GARBAGE_COLLECTION"]');
+    await queue.waitFor();
+    await queue.getByRole("button", { name: "Pause" }).click();
+    await queue.filter({ hasText: "Paused" }).waitFor();
+    await queue.getByRole("button", { name: "Resume" }).click();
+    await queue.filter({ hasText: "Running" }).waitFor();
+    const job = page.locator("tr[data-job]").first();
+    await job.waitFor();
+    assert.match(await job.innerText(), /GARBAGE_COLLECTION/);
+    assert.equal(await job.getByTestId("job-status").innerText(), "Success");
+    await page.getByLabel("Job type").selectOption("RETENTION");
+    await page.getByText("No jobs.").waitFor();
+    await shot(page, "28-job-service");
+  });
+
+  await step("audit logs: the project's tab and the system page filter on the server", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/logs`);
+    await page.locator("tr[data-audit]").first().waitFor();
+    await page.getByLabel("Filter by operation").selectOption("delete");
+    await page.locator('tr[data-audit="delete"]').first().waitFor();
+    assert.equal(await page.locator('tr[data-audit]:not([data-audit="delete"])').count(), 0);
+    assert.match(await page.getByTestId("audit-logs").innerText(), /stable/);
+    await shot(page, "29-project-logs");
+    await page.getByRole("link", { name: "Audit logs" }).click();
+    await page.getByRole("heading", { name: "Audit logs" }).waitFor();
+    await page.locator("tr[data-audit]").first().waitFor();
+    await page.getByLabel("Filter by user").fill("nobody-like-this");
+    await page.getByText("No audit entries match.").waitFor();
+    await page.getByLabel("Filter by user").fill("admin");
+    await page.locator("tr[data-audit]").first().waitFor();
+    await shot(page, "30-audit-logs");
+  });
+
+  await step("global search finds the project and its repository", async () => {
+    await page.getByLabel("Search Berth").fill("hell");
+    const repos = page.getByTestId("search-repositories");
+    await repos.getByRole("link", { name: `${PROJECT}/hello` }).waitFor();
+    await shot(page, "31-search");
+    await repos.getByRole("link", { name: `${PROJECT}/hello` }).click();
+    await page.getByTestId("repository-name").filter({ hasText: `${PROJECT}/hello` }).waitFor();
+    await page.getByLabel("Search Berth").fill("console-e2");
+    await page.getByTestId("search-projects").getByRole("link", { name: PROJECT }).waitFor();
+    await page.getByLabel("Search Berth").fill("");
+  });
+
+  await step("100,000 artifacts in one repository: the first and the last page load quickly", async () => {
+    pushImage(`${PROJECT}/big`, "latest");
+    const seeded = execFileSync(
+      "python3",
+      [path.join(__dirname, "seed-artifacts.py"), DB, `${PROJECT}/big`, String(BIG)],
+      { encoding: "utf8" },
+    );
+    process.stdout.write(seeded);
+    let started = Date.now();
+    await page.goto(`${BASE}/projects/${PROJECT}/repositories/big`);
+    await page.locator("tr[data-artifact]").first().waitFor();
+    const firstPage = Date.now() - started;
+    await page.getByTestId("page-range").filter({ hasText: `1–15 of ${BIG + 1}` }).waitFor();
+    assert.match(await page.locator("tr[data-artifact]").first().innerText(), /latest/);
+    assert.equal(await page.locator("tr[data-artifact]").count(), 15);
+    await shot(page, "25-artifacts-100k-first-page");
+    started = Date.now();
+    await page.getByRole("button", { name: "Last »" }).click();
+    const oldest = page.locator(`tr[data-artifact="sha256:${"0".repeat(64)}"]`);
+    await oldest.waitFor();
+    const lastPage = Date.now() - started;
+    assert.match(await oldest.innerText(), /\bb0\b/);
+    const lastFirst = Math.floor(BIG / 15) * 15 + 1;
+    await page.getByTestId("page-range").filter({ hasText: `${lastFirst}–${BIG + 1} of ${BIG + 1}` }).waitFor();
+    await shot(page, "26-artifacts-100k-last-page");
+    console.log(`# ${BIG} artifacts: console first page ${firstPage} ms (navigation to rows), last page ${lastPage} ms (click to rows)`);
+  });
+
   await step("create user alice under administration", async () => {
     await page.getByRole("link", { name: "Users" }).click();
     await page.locator('tr[data-user="admin"]').waitFor();
@@ -345,6 +450,9 @@ async function run(page) {
     assert.match(await row.innerText(), /Developer/);
     assert.equal(await page.getByRole("link", { name: "Users" }).count(), 0);
     assert.equal(await page.getByRole("link", { name: "System info" }).count(), 0);
+    for (const admin of ["System robots", "Audit logs", "Garbage collection", "Job service"]) {
+      assert.equal(await page.getByRole("link", { name: admin }).count(), 0, admin);
+    }
     await shot(page, "13-developer-projects");
   });
 
@@ -375,8 +483,10 @@ async function run(page) {
     await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     assert.equal(await page.locator('tr[data-user="admin"]').count(), 0);
     await shot(page, "15-developer-admin-denied");
-    await page.goto(`${BASE}/admin/robots`);
-    await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
+    for (const admin of ["robots", "gc", "jobs", "audit-logs"]) {
+      await page.goto(`${BASE}/admin/${admin}`);
+      await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
+    }
     await signOut(page);
   });
 

@@ -32,7 +32,7 @@ mod tests {
         let held: Vec<Permission> = serde_json::from_str(
             r#"[{"resource":"tag","action":"delete"},{"resource":"robot","action":"list"}]"#,
         )
-        .unwrap();
+        .expect("a permission list parses");
         let held = Permissions(held);
         assert!(held.allows("tag", "delete"));
         assert!(!held.allows("tag", "create"));

@@ -212,11 +212,14 @@ mod tests {
             "tags":[{"id":1,"repository_id":1,"artifact_id":3,"name":"v1",
             "push_time":"2026-01-01T00:00:00Z","pull_time":null,"immutable":false}],
             "addition_links":{"layers":{"href":"/x","absolute":false}},"project_id":1}"#;
-        let artifact: Artifact = serde_json::from_str(body).unwrap();
+        let artifact: Artifact = serde_json::from_str(body).expect("an artifact parses");
         assert_eq!(artifact.tag_names(), ["v1"]);
         assert!(artifact.has_addition("layers"));
         assert!(!artifact.has_addition("build_history"));
-        let platform = artifact.references[0].platform.as_ref().unwrap();
+        let platform = artifact.references[0]
+            .platform
+            .as_ref()
+            .expect("a platform");
         assert_eq!(platform.label(), "linux/arm64/v8");
         assert_eq!(
             pull_command("reg:5000", "p1/app", &artifact),

@@ -1,11 +1,12 @@
 //! Request and response bodies of Berth's REST API (`/api/v2.0`), in Harbor's JSON shapes.
 //!
-//! The crate depends on serde (and pulldown-cmark for [`markdown`]) only, so it builds for
+//! The crate depends on serde, serde_json and pulldown-cmark (for [`markdown`]) only, so it builds for
 //! wasm32 and the console shares these types with the backend. Timestamps travel as RFC 3339
 //! strings. Response types tolerate fields they do not know, so an older console keeps working
 //! against a newer server.
 
 pub mod access;
+pub mod admin;
 pub mod artifact;
 pub mod error;
 pub mod markdown;
@@ -17,6 +18,7 @@ pub mod system;
 pub mod user;
 
 pub use access::{Permission, Permissions};
+pub use admin::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult};
 pub use artifact::{
     Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewTag, Platform, Repository,
     RepositoryChange, Tag,

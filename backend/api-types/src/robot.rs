@@ -112,7 +112,7 @@ mod tests {
             r#"{"system":[],"project":[{"resource":"repository","action":"pull"},
             {"resource":"tag","action":"list"},{"resource":"repository","action":"push"}]}"#,
         )
-        .unwrap();
+        .expect("a catalogue parses");
         assert_eq!(
             catalogue.project_resources(),
             [

@@ -50,6 +50,7 @@ pub struct ErrorEntry {
         super::immutable::create,
         super::immutable::update,
         super::immutable::delete,
+        super::jobservice::list_jobs,
         super::jobservice::get_job,
         super::jobservice::act_on_job,
         super::jobservice::job_log,

@@ -19,4 +19,5 @@ mod outage;
 mod rbac;
 mod registry;
 mod robots;
+mod scale;
 mod support;

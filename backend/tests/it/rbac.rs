@@ -162,6 +162,7 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/system/gc/999999/log", None,                   "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/jobservice/jobs", None,                        "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/jobservice/jobs/999999", None,                 "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/jobservice/jobs/999999", Some(json!({"action": "stop"})), "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/jobservice/jobs/999999/log", None,             "ADDDDDDDDD"),

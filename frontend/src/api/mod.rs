@@ -1,6 +1,7 @@
 //! Every HTTP call the console makes. Pages call these functions and never build requests
 //! themselves; how a request is authenticated is decided in [`session`] alone.
 
+pub mod admin;
 pub mod repositories;
 pub mod robots;
 pub mod session;

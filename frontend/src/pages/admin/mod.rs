@@ -1,11 +1,17 @@
 //! Administration pages, for system administrators only.
 
+mod audit;
+mod gc;
+mod jobs;
 mod robots;
 mod system;
 mod users;
 
 use leptos::prelude::*;
 
+pub use audit::AuditLogsPage;
+pub use gc::GcPage;
+pub use jobs::JobsPage;
 pub use robots::SystemRobotsPage;
 pub use system::SystemPage;
 pub use users::UsersPage;

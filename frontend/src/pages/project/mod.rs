@@ -1,5 +1,6 @@
 //! One project: its header, tabs and the tab pages.
 
+mod logs;
 mod members;
 mod repositories;
 mod robots;
@@ -14,6 +15,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api;
 use crate::app::Session;
 use crate::components::error::error_fallback;
+pub use logs::LogsTab;
 pub use members::MembersTab;
 pub use repositories::RepositoriesTab;
 pub use robots::RobotsTab;
@@ -66,6 +68,7 @@ fn ProjectFrame(
     let repositories_href = format!("{base}/repositories");
     let members_href = format!("{base}/members");
     let robots_href = format!("{base}/robots");
+    let logs_href = format!("{base}/logs");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
     let access_level = if project.is_public() {
@@ -97,6 +100,9 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("robot", "list")>
                     <A href=robots_href.clone()>"Robot accounts"</A>
+                </Show>
+                <Show when=move || access.allows("log", "list")>
+                    <A href=logs_href.clone()>"Logs"</A>
                 </Show>
             </nav>
             <Outlet />
