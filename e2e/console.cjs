@@ -356,6 +356,50 @@ async function run(page) {
     await page.getByLabel("Search Berth").fill("");
   });
 
+  await step("labels: a global and a project label, attached to the artifact and detached", async () => {
+    await page.getByRole("navigation", { name: "Sections", exact: true }).getByRole("link", { name: "Labels" }).click();
+    await page.getByRole("heading", { name: "Labels" }).waitFor();
+    await page.getByLabel("Label name").fill("release");
+    await page.getByLabel("Label description").fill("ready to ship");
+    await page.getByRole("button", { name: "+ New label" }).click();
+    await page.locator('tr[data-label="release"]').waitFor();
+    await page.goto(`${BASE}/projects/${PROJECT}/labels`);
+    await page.getByLabel("Label name").fill("qa");
+    await page.getByRole("button", { name: "+ New label" }).click();
+    await page.locator('tr[data-label="qa"]').waitFor();
+    await page.getByLabel("Label name").fill("qa");
+    await page.getByRole("button", { name: "+ New label" }).click();
+    await page.getByRole("alert").waitFor();
+    await shot(page, "32-project-labels");
+    await page.goto(`${REPO_PAGE}/-/${digest}`);
+    await page.getByTestId("artifact-digest").waitFor();
+    await page.getByLabel("Attach label").selectOption({ label: "qa" });
+    await page.locator('.label-chip[data-label="qa"]').waitFor();
+    await page.getByLabel("Attach label").selectOption({ label: "release" });
+    await page.locator('.label-chip[data-label="release"]').waitFor();
+    await shot(page, "33-artifact-labels");
+    await page.locator('.label-chip[data-label="qa"]').getByRole("button", { name: "Detach label" }).click();
+    await page.locator('.label-chip[data-label="qa"]').waitFor({ state: "detached" });
+    await page.locator('.label-chip[data-label="release"]').waitFor();
+  });
+
+  await step("configuration: project switches are saved on the server", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/configuration`);
+    const autoScan = page.locator('input[data-switch="auto_scan"]');
+    await autoScan.waitFor();
+    assert.equal(await autoScan.isChecked(), false);
+    await autoScan.check();
+    await page.locator('input[data-switch="prevent_vul"]').check();
+    await page.getByLabel("Severity").selectOption("high");
+    await page.getByRole("button", { name: "Save configuration" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.reload();
+    await page.locator('input[data-switch="auto_scan"]:checked').waitFor();
+    assert.equal(await page.getByLabel("Severity").inputValue(), "high");
+    assert.equal(await page.locator('input[data-switch="public"]').isChecked(), false);
+    await shot(page, "34-project-configuration");
+  });
+
   await step("100,000 artifacts in one repository: the first and the last page load quickly", async () => {
     pushImage(`${PROJECT}/big`, "latest");
     const seeded = execFileSync(
@@ -474,6 +518,8 @@ async function run(page) {
     await shot(page, "24-developer-artifact");
     await page.goto(`${BASE}/projects/${PROJECT}/robots`);
     await page.locator(`tr[data-robot="${ROBOT}"]`).waitFor();
+    const tabs = page.getByRole("navigation", { name: "Project sections" });
+    assert.equal(await tabs.getByRole("link", { name: "Configuration" }).count(), 0);
     assert.equal(await page.getByRole("button", { name: "+ New robot account" }).count(), 0);
     assert.equal(await page.getByRole("button", { name: "Delete" }).count(), 0);
   });

@@ -9,11 +9,12 @@ use leptos_router::path;
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::admin::{
-    AuditLogsPage, GcPage, JobsPage, SystemPage, SystemRobotsPage, UsersPage,
+    AuditLogsPage, GcPage, GlobalLabelsPage, JobsPage, SystemPage, SystemRobotsPage, UsersPage,
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
-    LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab, SummaryTab,
+    ConfigurationTab, LabelsTab, LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab,
+    SummaryTab,
 };
 use crate::pages::projects::ProjectsPage;
 use crate::pages::repository::RepositoryRoute;
@@ -102,12 +103,15 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("repositories/*rest") view=RepositoryRoute />
                         <Route path=path!("robots") view=RobotsTab />
                         <Route path=path!("logs") view=LogsTab />
+                        <Route path=path!("labels") view=LabelsTab />
+                        <Route path=path!("configuration") view=ConfigurationTab />
                     </ParentRoute>
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />
                     <Route path=path!("/admin/robots") view=SystemRobotsPage />
                     <Route path=path!("/admin/audit-logs") view=AuditLogsPage />
                     <Route path=path!("/admin/gc") view=GcPage />
+                    <Route path=path!("/admin/labels") view=GlobalLabelsPage />
                     <Route path=path!("/admin/jobs") view=JobsPage />
                 </Routes>
             </main>

@@ -185,6 +185,18 @@ pub struct HistoryEntry {
     pub empty_layer: bool,
 }
 
+/// The body of `POST /labels`: a global label (`scope: g`) or one of a project (`p`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLabel {
+    pub name: String,
+    pub description: String,
+    /// `#RRGGBB`.
+    pub color: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<i64>,
+}
+
 /// The body of `POST .../artifacts/{reference}/labels`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelRef {

@@ -20,8 +20,8 @@ pub mod user;
 pub use access::{Permission, Permissions};
 pub use admin::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult};
 pub use artifact::{
-    Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewTag, Platform, Repository,
-    RepositoryChange, Tag,
+    Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewLabel, NewTag, Platform,
+    Repository, RepositoryChange, Tag,
 };
 pub use error::{ErrorBody, ErrorItem};
 pub use member::{MemberUser, ProjectMember, ProjectMemberReq, RoleReq};

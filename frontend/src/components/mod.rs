@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dialog;
 pub mod error;
 pub mod job_log;
+pub mod labels;
 pub mod nav;
 pub mod pager;
 pub mod robots;

@@ -3,6 +3,7 @@
 mod audit;
 mod gc;
 mod jobs;
+mod labels;
 mod robots;
 mod system;
 mod users;
@@ -12,6 +13,7 @@ use leptos::prelude::*;
 pub use audit::AuditLogsPage;
 pub use gc::GcPage;
 pub use jobs::JobsPage;
+pub use labels::GlobalLabelsPage;
 pub use robots::SystemRobotsPage;
 pub use system::SystemPage;
 pub use users::UsersPage;

@@ -1,5 +1,7 @@
 //! One project: its header, tabs and the tab pages.
 
+mod configuration;
+mod labels;
 mod logs;
 mod members;
 mod repositories;
@@ -15,6 +17,8 @@ use leptos_router::hooks::use_params_map;
 use crate::api;
 use crate::app::Session;
 use crate::components::error::error_fallback;
+pub use configuration::ConfigurationTab;
+pub use labels::LabelsTab;
 pub use logs::LogsTab;
 pub use members::MembersTab;
 pub use repositories::RepositoriesTab;
@@ -69,6 +73,8 @@ fn ProjectFrame(
     let members_href = format!("{base}/members");
     let robots_href = format!("{base}/robots");
     let logs_href = format!("{base}/logs");
+    let labels_href = format!("{base}/labels");
+    let configuration_href = format!("{base}/configuration");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
     let access_level = if project.is_public() {
@@ -100,6 +106,12 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("robot", "list")>
                     <A href=robots_href.clone()>"Robot accounts"</A>
+                </Show>
+                <Show when=move || access.allows("label", "list")>
+                    <A href=labels_href.clone()>"Labels"</A>
+                </Show>
+                <Show when=move || access.allows("metadata", "read")>
+                    <A href=configuration_href.clone()>"Configuration"</A>
                 </Show>
                 <Show when=move || access.allows("log", "list")>
                     <A href=logs_href.clone()>"Logs"</A>
