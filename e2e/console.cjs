@@ -469,6 +469,27 @@ async function run(page) {
     await page.getByRole("alert").filter({ hasText: "no such user" }).waitFor();
   });
 
+  await step("a user group is created under administration and added as a member", async () => {
+    await page.getByRole("link", { name: "Groups" }).click();
+    await page.getByRole("heading", { name: "User groups" }).waitFor();
+    await page.getByLabel("Group name").fill("devs");
+    await page.getByRole("button", { name: "+ New group" }).click();
+    await page.locator('tr[data-group="devs"]').waitFor();
+    await shot(page, "35-groups");
+    await page.goto(`${BASE}/projects/${PROJECT}/members`);
+    await page.locator('tr[data-member="admin"]').waitFor();
+    const form = page.getByRole("form", { name: "Add member" });
+    await form.getByLabel("Member type").selectOption("group");
+    await form.getByLabel("Username").fill("devs");
+    await form.getByLabel("Role").selectOption("3");
+    await page.getByRole("button", { name: "+ Add member" }).click();
+    const row = page.locator('tr[data-member="devs"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /Group/);
+    await row.getByRole("button", { name: "Remove" }).click();
+    await row.waitFor({ state: "detached" });
+  });
+
   await step("system info shows version and health", async () => {
     await page.getByRole("link", { name: "System info" }).click();
     await page.getByTestId("system-info").filter({ hasText: "berth-" }).waitFor();
@@ -494,7 +515,7 @@ async function run(page) {
     assert.match(await row.innerText(), /Developer/);
     assert.equal(await page.getByRole("link", { name: "Users" }).count(), 0);
     assert.equal(await page.getByRole("link", { name: "System info" }).count(), 0);
-    for (const admin of ["System robots", "Audit logs", "Garbage collection", "Job service"]) {
+    for (const admin of ["Groups", "System robots", "Audit logs", "Garbage collection", "Job service"]) {
       assert.equal(await page.getByRole("link", { name: admin }).count(), 0, admin);
     }
     await shot(page, "13-developer-projects");
@@ -529,7 +550,7 @@ async function run(page) {
     await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     assert.equal(await page.locator('tr[data-user="admin"]').count(), 0);
     await shot(page, "15-developer-admin-denied");
-    for (const admin of ["robots", "gc", "jobs", "audit-logs"]) {
+    for (const admin of ["groups", "labels", "robots", "gc", "jobs", "audit-logs"]) {
       await page.goto(`${BASE}/admin/${admin}`);
       await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     }

@@ -9,7 +9,8 @@ use leptos_router::path;
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::admin::{
-    AuditLogsPage, GcPage, GlobalLabelsPage, JobsPage, SystemPage, SystemRobotsPage, UsersPage,
+    AuditLogsPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage, SystemPage, SystemRobotsPage,
+    UsersPage,
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
@@ -112,6 +113,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/admin/audit-logs") view=AuditLogsPage />
                     <Route path=path!("/admin/gc") view=GcPage />
                     <Route path=path!("/admin/labels") view=GlobalLabelsPage />
+                    <Route path=path!("/admin/groups") view=GroupsPage />
                     <Route path=path!("/admin/jobs") view=JobsPage />
                 </Routes>
             </main>

@@ -24,7 +24,10 @@ pub use artifact::{
     Repository, RepositoryChange, Tag,
 };
 pub use error::{ErrorBody, ErrorItem};
-pub use member::{MemberUser, ProjectMember, ProjectMemberReq, RoleReq};
+pub use member::{
+    GroupMemberReq, MemberGroup, MemberUser, NewUserGroup, ProjectMember, ProjectMemberReq,
+    RoleReq, UserGroup,
+};
 pub use permission::ProjectRole;
 pub use project::{Project, ProjectMetadata, ProjectReq, ProjectSummary, Quota, StorageAmount};
 pub use robot::{

@@ -38,6 +38,7 @@ pub fn SideNav() -> impl IntoView {
             <Show when=move || session.is_admin()>
                 <p class="section">"Administration"</p>
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/groups">"Groups"</A>
                 <A href="/admin/robots">"System robots"</A>
                 <A href="/admin/labels">"Labels"</A>
                 <A href="/admin/audit-logs">"Audit logs"</A>

@@ -2,6 +2,7 @@
 
 mod audit;
 mod gc;
+mod groups;
 mod jobs;
 mod labels;
 mod robots;
@@ -12,6 +13,7 @@ use leptos::prelude::*;
 
 pub use audit::AuditLogsPage;
 pub use gc::GcPage;
+pub use groups::GroupsPage;
 pub use jobs::JobsPage;
 pub use labels::GlobalLabelsPage;
 pub use robots::SystemRobotsPage;
