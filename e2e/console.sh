@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser test of the admin console: starts Berth, then drives Debian's headless Chromium with
 # playwright-core through e2e/console.cjs (sign in, create a project, push an image with crane,
-# see the repository counted, add a member, sign out; a non-admin sees no administration).
+# see the repository counted, its tags and layers, a robot account pulling, 100,000 seeded
+# artifacts paged, add a member, sign out; a non-admin sees no administration).
 # Screenshots go to e2e/results/screenshots (listed in docs/CONSOLE.md).
 #
 #   BERTH_BIN        server binary (see e2e/lib.sh); it must serve a built console
@@ -33,5 +34,6 @@ E2E_BASE_URL="http://$BERTH_URL" \
   E2E_ADMIN_PASSWORD="$BERTH_ADMIN_PASSWORD" \
   E2E_SCREENSHOTS="$SCREENSHOTS" \
   E2E_TMP="$E2E_TMP" \
+  E2E_DATABASE="$BERTH_DATA_DIR/berth.db" \
   PLAYWRIGHT_CORE="$NODE_DIR/node_modules/playwright-core" \
   node "$E2E_LIB_DIR/console.cjs"

@@ -9,10 +9,17 @@ use leptos_router::path;
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::account::AccountPage;
-use crate::pages::admin::{SystemPage, UsersPage};
+use crate::pages::admin::{
+    AuditLogsPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage, SystemPage, SystemRobotsPage,
+    UsersPage,
+};
 use crate::pages::not_found::NotFound;
-use crate::pages::project::{MembersTab, ProjectPage, SummaryTab};
+use crate::pages::project::{
+    ConfigurationTab, LabelsTab, LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab,
+    SummaryTab,
+};
 use crate::pages::projects::ProjectsPage;
+use crate::pages::repository::RepositoryRoute;
 use crate::pages::sign_in::SignIn;
 
 /// The signed-in user and what the server told about itself; provided to every page.
@@ -94,10 +101,22 @@ fn Shell() -> impl IntoView {
                     <ParentRoute path=path!("/projects/:name") view=ProjectPage>
                         <Route path=path!("") view=SummaryTab />
                         <Route path=path!("members") view=MembersTab />
+                        <Route path=path!("repositories") view=RepositoriesTab />
+                        <Route path=path!("repositories/*rest") view=RepositoryRoute />
+                        <Route path=path!("robots") view=RobotsTab />
+                        <Route path=path!("logs") view=LogsTab />
+                        <Route path=path!("labels") view=LabelsTab />
+                        <Route path=path!("configuration") view=ConfigurationTab />
                     </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />
+                    <Route path=path!("/admin/robots") view=SystemRobotsPage />
+                    <Route path=path!("/admin/audit-logs") view=AuditLogsPage />
+                    <Route path=path!("/admin/gc") view=GcPage />
+                    <Route path=path!("/admin/labels") view=GlobalLabelsPage />
+                    <Route path=path!("/admin/groups") view=GroupsPage />
+                    <Route path=path!("/admin/jobs") view=JobsPage />
                 </Routes>
             </main>
         </div>

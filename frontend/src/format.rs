@@ -26,3 +26,9 @@ pub fn time(value: &str) -> String {
         None => value.to_owned(),
     }
 }
+
+/// Seconds since the epoch as date and minute, in UTC.
+pub fn epoch(seconds: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(seconds as f64 * 1000.0));
+    time(&String::from(date.to_iso_string()))
+}

@@ -10,6 +10,7 @@ mod columns;
 mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
+mod m20261204_000030_console;
 mod m20261204_000030_oidc;
 mod m20261204_000060_proxy;
 mod m20261204_000070_webhooks;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_initial::Migration),
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
+            Box::new(m20261204_000030_console::Migration),
             Box::new(m20261204_000030_oidc::Migration),
             Box::new(m20261204_000060_proxy::Migration),
             Box::new(m20261204_000070_webhooks::Migration),

@@ -1,19 +1,38 @@
 //! Request and response bodies of Berth's REST API (`/api/v2.0`), in Harbor's JSON shapes.
 //!
-//! The crate depends on serde only, so it builds for wasm32 and the console shares these types
-//! with the backend. Timestamps travel as RFC 3339 strings. Response types tolerate fields they
-//! do not know, so an older console keeps working against a newer server.
+//! The crate depends on serde, serde_json and pulldown-cmark (for [`markdown`]) only, so it builds for
+//! wasm32 and the console shares these types with the backend. Timestamps travel as RFC 3339
+//! strings. Response types tolerate fields they do not know, so an older console keeps working
+//! against a newer server.
 
+pub mod access;
+pub mod admin;
+pub mod artifact;
 pub mod error;
+pub mod markdown;
 pub mod member;
 pub mod permission;
 pub mod project;
+pub mod robot;
 pub mod system;
 pub mod user;
 
+pub use access::{Permission, Permissions};
+pub use admin::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult};
+pub use artifact::{
+    Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewLabel, NewTag, Platform,
+    Repository, RepositoryChange, Tag,
+};
 pub use error::{ErrorBody, ErrorItem};
-pub use member::{MemberUser, ProjectMember, ProjectMemberReq, RoleReq};
+pub use member::{
+    GroupMemberReq, MemberGroup, MemberUser, NewUserGroup, ProjectMember, ProjectMemberReq,
+    RoleReq, UserGroup,
+};
 pub use permission::ProjectRole;
 pub use project::{Project, ProjectMetadata, ProjectReq, ProjectSummary, Quota, StorageAmount};
+pub use robot::{
+    PermissionCatalogue, Robot, RobotAccess, RobotCreate, RobotCreated, RobotDisable,
+    RobotPermission, RobotSecret,
+};
 pub use system::{GeneralInfo, Health, HealthComponent};
 pub use user::{User, UserCreationReq};

@@ -37,3 +37,33 @@ pub struct MemberUser {
 pub struct RoleReq {
     pub role_id: i32,
 }
+
+/// The body of `POST /projects/{project}/members` adding a user group.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMemberReq {
+    pub role_id: i32,
+    pub member_group: MemberGroup,
+}
+
+/// Names the group to add, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberGroup {
+    pub group_name: String,
+}
+
+/// A user group (`GET /usergroups`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserGroup {
+    pub id: i64,
+    pub group_name: String,
+    /// 1 LDAP, 2 HTTP (local), 3 OIDC.
+    #[serde(default)]
+    pub group_type: i32,
+}
+
+/// The body of `POST /usergroups`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUserGroup {
+    pub group_name: String,
+    pub group_type: i32,
+}

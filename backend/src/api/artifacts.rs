@@ -203,16 +203,18 @@ async fn view(
         .replace('/', "%252F");
     let mut addition_links = std::collections::BTreeMap::new();
     if artifact_kind(&row) == "IMAGE" && references_none(&row) {
-        addition_links.insert(
-            "build_history",
-            AdditionLink {
-                href: format!(
-                    "/api/v2.0/projects/{project_name}/repositories/{short}/artifacts/{}/additions/build_history",
-                    row.digest
-                ),
-                absolute: false,
-            },
-        );
+        for addition in ["build_history", "layers"] {
+            addition_links.insert(
+                addition,
+                AdditionLink {
+                    href: format!(
+                        "/api/v2.0/projects/{project_name}/repositories/{short}/artifacts/{}/additions/{addition}",
+                        row.digest
+                    ),
+                    absolute: false,
+                },
+            );
+        }
     }
     let annotations = row
         .annotations
@@ -875,7 +877,8 @@ pub async fn accessories(
         .json(views))
 }
 
-/// Reads an addition of an artifact; `build_history` is the history of an image's config.
+/// Reads an addition of an artifact: `build_history` is the history of an image's config,
+/// `layers` (a Berth addition) the manifest's layers with media type, digest and size.
 ///
 /// Other additions (vulnerabilities, values.yaml, readme) belong to features not in Berth yet and
 /// answer 404.
@@ -888,10 +891,10 @@ pub async fn accessories(
         ("project_name" = String, Path, description = "Project name or id"),
         ("repository_name" = String, Path, description = "Repository name without the project, `/` encoded as `%252F`"),
         ("reference" = String, Path, description = "Tag or digest"),
-        ("addition" = String, Path, description = "`build_history`"),
+        ("addition" = String, Path, description = "`build_history` or `layers`"),
     ),
     responses(
-        (status = 200, description = "The addition (for `build_history`, the config's history array)", body = Value),
+        (status = 200, description = "The addition: for `build_history` the config's history array, for `layers` an array of `{media_type, digest, size}`", body = Value),
         (status = 401, description = "Authentication required", body = super::docs::Errors),
         (status = 403, description = "Not allowed", body = super::docs::Errors),
         (status = 404, description = "No such artifact or addition", body = super::docs::Errors),
@@ -915,6 +918,7 @@ pub async fn addition(
     let row = state.registry.resolve(&repo.name, &reference).await?;
     let found = match addition.as_str() {
         "build_history" => state.registry.build_history(&row).await?,
+        "layers" => state.registry.layers(&row).await?,
         _ => None,
     };
     found

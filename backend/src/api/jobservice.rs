@@ -3,16 +3,17 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::signed_in;
+use super::{Paging, paged, signed_in};
 use crate::app::AppState;
 use crate::db::entities::job;
 use crate::error::ApiError;
 use crate::jobs::{self, kinds};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/jobservice/jobs/{id}", web::get().to(get_job))
+    cfg.route("/jobservice/jobs", web::get().to(list_jobs))
+        .route("/jobservice/jobs/{id}", web::get().to(get_job))
         .route("/jobservice/jobs/{id}", web::put().to(act_on_job))
         .route("/jobservice/jobs/{id}/log", web::get().to(job_log))
         .route("/jobservice/queues", web::get().to(list_queues))
@@ -89,6 +90,60 @@ pub(crate) async fn log_response(state: &AppState, id: i64) -> Result<HttpRespon
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(text))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobListQuery {
+    /// Only jobs of this type (as the queues list them).
+    job_type: Option<String>,
+    #[serde(default = "super::first_page")]
+    page: u64,
+    #[serde(default = "super::default_page_size")]
+    page_size: u64,
+}
+
+/// Lists the jobs of the durable queue (executions), newest first, optionally of one type.
+///
+/// Each with its status, trigger, attempts, progress and timings; the console's job service
+/// page reads this. System administrators only.
+#[utoipa::path(
+    get,
+    operation_id = "jobservice_list_jobs",
+    path = "/api/v2.0/jobservice/jobs",
+    tag = "jobservice",
+    params(JobListQuery),
+    responses(
+        (status = 200, description = "One page of jobs; `X-Total-Count` and `Link` headers", body = Vec<JobView>),
+        (status = 400, description = "Invalid paging or job type", body = super::docs::Errors),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+        (status = 403, description = "System administrators only", body = super::docs::Errors),
+    )
+)]
+pub async fn list_jobs(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    params: web::Query<JobListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    sysadmin(&state, &req).await?;
+    let paging = Paging {
+        page: params.page,
+        page_size: params.page_size,
+    };
+    let (offset, limit) = paging.window()?;
+    let kind = match params.job_type.as_deref().filter(|k| !k.is_empty()) {
+        Some(kind) => Some(
+            kinds::ALL
+                .into_iter()
+                .find(|k| *k == kind)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown job type {kind:?}")))?,
+        ),
+        None => None,
+    };
+    let (rows, total) = state.jobs.list(kind, offset, limit).await?;
+    let mut response = HttpResponse::Ok();
+    paged(&mut response, req.path(), &paging, total);
+    Ok(response.json(rows.into_iter().map(JobView::from).collect::<Vec<_>>()))
 }
 
 /// Reads one job of the durable job queue.

@@ -21,7 +21,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/robots/{robot_id}", web::get().to(get))
         .route("/robots/{robot_id}", web::put().to(update))
         .route("/robots/{robot_id}", web::patch().to(refresh))
-        .route("/robots/{robot_id}", web::delete().to(delete));
+        .route("/robots/{robot_id}", web::delete().to(delete))
+        .route("/permissions", web::get().to(catalogue));
+}
+
+/// One `(resource, action)` a robot may be granted.
+#[derive(Serialize, ToSchema)]
+pub struct Grantable {
+    resource: &'static str,
+    action: &'static str,
+}
+
+/// What robots may be granted, by permission kind (Harbor's `Permissions`).
+#[derive(Serialize, ToSchema)]
+pub struct PermissionCatalogue {
+    system: Vec<Grantable>,
+    project: Vec<Grantable>,
+}
+
+fn grantable(catalogue: &'static [(&'static str, &'static [&'static str])]) -> Vec<Grantable> {
+    catalogue
+        .iter()
+        .flat_map(|(resource, actions)| actions.iter().map(|action| Grantable { resource, action }))
+        .collect()
+}
+
+/// Lists the permissions robot accounts may be granted, system-wide and per project.
+///
+/// Consoles build their permission pickers from this; any signed-in account may read it.
+#[utoipa::path(
+    get,
+    operation_id = "permissions_catalogue",
+    path = "/api/v2.0/permissions",
+    tag = "robot",
+    responses(
+        (status = 200, description = "The catalogue", body = PermissionCatalogue),
+        (status = 401, description = "Not signed in", body = super::docs::Errors),
+    )
+)]
+pub async fn catalogue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    super::signed_in(&state, &req).await?;
+    Ok(HttpResponse::Ok().json(PermissionCatalogue {
+        system: grantable(crate::auth::robot::SYSTEM_CATALOGUE),
+        project: grantable(crate::auth::robot::PROJECT_CATALOGUE),
+    }))
 }
 
 impl From<RobotError> for ApiError {

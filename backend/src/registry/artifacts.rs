@@ -232,6 +232,42 @@ impl Registry {
         Ok(found)
     }
 
+    /// The layers an image manifest lists, in order, with media type and size; `None` for
+    /// manifests without layers (indexes, Docker schema 1).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn layers(&self, row: &manifest::Model) -> Result<Option<Value>, RegistryError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Layer {
+            media_type: String,
+            digest: String,
+            size: i64,
+        }
+        #[derive(Deserialize)]
+        struct Image {
+            layers: Option<Vec<Layer>>,
+        }
+        let content = self.manifest_content(row).await?;
+        let layers = serde_json::from_slice::<Image>(&content)
+            .ok()
+            .and_then(|i| i.layers);
+        Ok(layers.map(|list| {
+            Value::Array(
+                list.into_iter()
+                    .map(|l| {
+                        serde_json::json!({
+                            "media_type": l.media_type,
+                            "digest": l.digest,
+                            "size": l.size,
+                        })
+                    })
+                    .collect(),
+            )
+        }))
+    }
+
     /// The `history` of an image's config (Harbor's `build_history` addition); `None` for
     /// artifacts without an image config.
     ///

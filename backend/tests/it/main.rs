@@ -21,4 +21,5 @@ mod proxy;
 mod rbac;
 mod registry;
 mod robots;
+mod scale;
 mod support;

@@ -110,6 +110,35 @@ async fn repositories_and_artifacts() {
         .unwrap();
     assert_eq!(history.status(), StatusCode::OK);
     assert_eq!(json_of(history).await, json!([]));
+    let layers = app
+        .admin(Method::GET, &format!("{base}/v1/additions/layers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(layers.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(layers).await,
+        json!([{"media_type": "application/vnd.oci.image.layer.v1.tar", "digest": crate::support::digest(L1), "size": 12}])
+    );
+    let catalogue = json_of(
+        app.admin(Method::GET, "/api/v2.0/permissions")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        catalogue["project"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"resource": "repository", "action": "pull"}))
+    );
+    assert!(
+        catalogue["system"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"resource": "project", "action": "create"}))
+    );
     let res = app
         .admin(Method::GET, &format!("{base}/v1/additions/readme"))
         .send()

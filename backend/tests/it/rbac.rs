@@ -105,6 +105,7 @@ fn cases() -> Vec<Case> {
         case(M::DELETE, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/tags/absent", None, "AAADDDDDDD"),
         case(M::GET, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/accessories", None, "AAAAAADDDD"),
         case(M::GET, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/additions/build_history", None, "AAAAAADDDD"),
+        case(M::GET, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/additions/layers", None, "AAAAAADDDD"),
         case(M::POST, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/labels", Some(json!({"id": 999999})), "AAAADDDDDD"),
         case(M::DELETE, "/api/v2.0/projects/p1/repositories/app/artifacts/v1/labels/999999", None, "AAAADDDDDD"),
         // Labels.
@@ -114,6 +115,7 @@ fn cases() -> Vec<Case> {
         case(M::PUT, "/api/v2.0/labels/{label}", Some(json!({"color": "bad"})), "ADDDDDDDDD"),
         case(M::DELETE, "/api/v2.0/labels/{fresh_label}", None,                "ADDDDDDDDD"),
         // Robots.
+        case(M::GET, "/api/v2.0/permissions", None,                            "AAAAAAADAA"),
         case(M::GET, "/api/v2.0/robots", None,                                 "ADDDDDDDDA"),
         case(M::GET, "/api/v2.0/robots?q=ProjectID={pid}", None,               "AAAAADDDAD"),
         case(M::POST, "/api/v2.0/robots", Some(bad_project_robot),             "AADDDDDDDD"),
@@ -189,6 +191,7 @@ fn cases() -> Vec<Case> {
         case(M::GET, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/system/gc/999999", None,                       "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/system/gc/999999/log", None,                   "ADDDDDDDDD"),
+        case(M::GET, "/api/v2.0/jobservice/jobs", None,                        "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/jobservice/jobs/999999", None,                 "ADDDDDDDDD"),
         case(M::PUT, "/api/v2.0/jobservice/jobs/999999", Some(json!({"action": "stop"})), "ADDDDDDDDD"),
         case(M::GET, "/api/v2.0/jobservice/jobs/999999/log", None,             "ADDDDDDDDD"),

@@ -2,6 +2,11 @@
 //! themselves; how a request is authenticated is decided in [`session`] alone.
 
 pub mod account;
+pub mod admin;
+pub mod groups;
+pub mod project_config;
+pub mod repositories;
+pub mod robots;
 pub mod session;
 
 use berth_api_types::{

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::app::Session;
+use crate::components::search::GlobalSearch;
 
 /// Product name, the signed-in user and the sign-out button.
 #[component]
@@ -19,6 +20,7 @@ pub fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar">
             <A href="/projects" attr:class="brand">"Berth"</A>
+            <GlobalSearch />
             <span class="spacer"></span>
             <span class="user" data-testid="current-user">{username}</span>
             <A href="/account">"Account"</A>
@@ -37,6 +39,12 @@ pub fn SideNav() -> impl IntoView {
             <Show when=move || session.is_admin()>
                 <p class="section">"Administration"</p>
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/groups">"Groups"</A>
+                <A href="/admin/robots">"System robots"</A>
+                <A href="/admin/labels">"Labels"</A>
+                <A href="/admin/audit-logs">"Audit logs"</A>
+                <A href="/admin/gc">"Garbage collection"</A>
+                <A href="/admin/jobs">"Job service"</A>
                 <A href="/admin/system">"System info"</A>
             </Show>
         </nav>

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-/// Shows "items a–b of n" and moves `page` (1-based) within the total.
+/// Shows "items a–b of n" and moves `page` (1-based) within the total: first, previous, next,
+/// last.
 #[component]
 pub fn Pager(
     /// The current page, 1-based.
@@ -25,15 +26,29 @@ pub fn Pager(
     };
     view! {
         <nav class="pager" aria-label="Pages">
+            <button
+                class="secondary"
+                disabled=move || { page.get() <= 1 }
+                on:click=move |_| page.set(1)
+            >
+                "« First"
+            </button>
             <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>
                 "‹ Previous"
             </button>
-            <span>{range}</span>
+            <span data-testid="page-range">{range}</span>
             <button
                 disabled=move || { page.get() >= last_page() }
                 on:click=move |_| page.update(|p| *p += 1)
             >
                 "Next ›"
+            </button>
+            <button
+                class="secondary"
+                disabled=move || { page.get() >= last_page() }
+                on:click=move |_| page.set(last_page())
+            >
+                "Last »"
             </button>
         </nav>
     }

@@ -5,4 +5,5 @@ pub mod admin;
 pub mod not_found;
 pub mod project;
 pub mod projects;
+pub mod repository;
 pub mod sign_in;

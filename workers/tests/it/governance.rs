@@ -172,6 +172,25 @@ async fn the_recalculation_job_repairs_usage() {
             .contains("1 corrected"),
         "{body}"
     );
+    let listed = app
+        .admin(
+            Method::GET,
+            "/api/v2.0/jobservice/jobs?job_type=QUOTA_RECALCULATION&page_size=5",
+        )
+        .send()
+        .await
+        .expect("list jobs");
+    assert_eq!(listed.status(), StatusCode::OK);
+    assert_eq!(header(&listed, "x-total-count"), "1");
+    let listed: Value = listed.json().await.expect("json");
+    assert_eq!(listed[0]["id"], job_id);
+    assert_eq!(listed[0]["status"], "Success");
+    let res = app
+        .admin(Method::GET, "/api/v2.0/jobservice/jobs?job_type=BOGUS")
+        .send()
+        .await
+        .expect("bogus type");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     app.stop().await;
 }
 

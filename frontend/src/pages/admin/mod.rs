@@ -1,10 +1,22 @@
 //! Administration pages, for system administrators only.
 
+mod audit;
+mod gc;
+mod groups;
+mod jobs;
+mod labels;
+mod robots;
 mod system;
 mod users;
 
 use leptos::prelude::*;
 
+pub use audit::AuditLogsPage;
+pub use gc::GcPage;
+pub use groups::GroupsPage;
+pub use jobs::JobsPage;
+pub use labels::GlobalLabelsPage;
+pub use robots::SystemRobotsPage;
 pub use system::SystemPage;
 pub use users::UsersPage;
 

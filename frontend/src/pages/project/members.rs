@@ -64,17 +64,26 @@ fn AddMember(
     let project = StoredValue::new(project);
     let (username, set_username) = signal(String::new());
     let (role, set_role) = signal(ProjectRole::Developer.id());
+    let (group, set_group) = signal(false);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let req = ProjectMemberReq {
-            role_id: role.get_untracked(),
-            member_user: MemberUser {
-                user_id: None,
-                username: Some(username.get_untracked().trim().to_owned()),
-            },
-        };
+        let name = username.get_untracked().trim().to_owned();
+        let role_id = role.get_untracked();
+        let is_group = group.get_untracked();
         spawn_local(async move {
-            let result = api::add_member(&project.get_value(), &req).await;
+            let project = project.get_value();
+            let result = if is_group {
+                api::groups::add_group_member(&project, name, role_id).await
+            } else {
+                let req = ProjectMemberReq {
+                    role_id,
+                    member_user: MemberUser {
+                        user_id: None,
+                        username: Some(name),
+                    },
+                };
+                api::add_member(&project, &req).await
+            };
             if result.is_ok() {
                 set_username.set(String::new());
             }
@@ -83,9 +92,16 @@ fn AddMember(
     };
     view! {
         <form class="toolbar" on:submit=submit aria-label="Add member">
+            <select
+                aria-label="Member type"
+                on:change=move |ev| set_group.set(event_target_value(&ev) == "group")
+            >
+                <option value="user">"User"</option>
+                <option value="group">"Group"</option>
+            </select>
             <input
                 name="member_username"
-                placeholder="Username"
+                placeholder=move || if group.get() { "Group name" } else { "Username" }
                 aria-label="Username"
                 required
                 prop:value=username
@@ -149,7 +165,8 @@ fn MemberTable(
             let id = m.id;
             let role_label =
                 ProjectRole::from_id(m.role_id).map_or(m.role_name.clone(), |r| r.label().into());
-            let editable = can_manage && Some(m.entity_id) != me;
+            let is_me = m.entity_type == "u" && Some(m.entity_id) == me;
+            let editable = can_manage && !is_me;
             let kind = if m.entity_type == "g" {
                 "Group"
             } else {

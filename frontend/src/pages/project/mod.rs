@@ -1,22 +1,45 @@
 //! One project: its header, tabs and the tab pages.
 
+mod configuration;
+mod labels;
+mod logs;
 mod members;
+mod repositories;
+mod robots;
 mod summary;
 
-use berth_api_types::{Project, permission};
+use berth_api_types::{Permissions, Project, permission};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::app::Session;
 use crate::components::error::error_fallback;
+pub use configuration::ConfigurationTab;
+pub use labels::LabelsTab;
+pub use logs::LogsTab;
 pub use members::MembersTab;
+pub use repositories::RepositoriesTab;
+pub use robots::RobotsTab;
 pub use summary::SummaryTab;
 
 /// The project the open tab belongs to, provided by [`ProjectPage`].
 #[derive(Clone)]
 pub struct CurrentProject(pub Project);
+
+/// What the signed-in account may do in the current project
+/// (`GET /users/current/permissions`); empty until loaded, so controls appear only once allowed.
+#[derive(Clone, Copy)]
+pub struct ProjectAccess(RwSignal<Permissions>);
+
+impl ProjectAccess {
+    /// Whether `action` on `resource` is held in the project.
+    pub fn allows(&self, resource: &str, action: &str) -> bool {
+        self.0.read().allows(resource, action)
+    }
+}
 
 /// Loads the project named in the address, then shows its tabs and the open one.
 #[component]
@@ -46,23 +69,52 @@ fn ProjectFrame(
 ) -> impl IntoView {
     let session = expect_context::<Session>();
     let base = format!("/projects/{}", project.name);
+    let repositories_href = format!("{base}/repositories");
+    let members_href = format!("{base}/members");
+    let robots_href = format!("{base}/robots");
+    let logs_href = format!("{base}/logs");
+    let labels_href = format!("{base}/labels");
+    let configuration_href = format!("{base}/configuration");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
-    let access = if project.is_public() {
+    let access_level = if project.is_public() {
         "Public"
     } else {
         "Private"
     };
     let title = project.name.clone();
+    let access = ProjectAccess(RwSignal::new(Permissions::default()));
+    let scope = project.name.clone();
+    spawn_local(async move {
+        if let Ok(held) = api::robots::project_permissions(&scope).await {
+            access.0.set(held);
+        }
+    });
+    provide_context(access);
     provide_context(CurrentProject(project));
     view! {
         <section>
             <p class="crumbs"><A href="/projects">"Projects"</A> " / "</p>
-            <h1>{title} <span class="badge">{access}</span></h1>
+            <h1>{title} <span class="badge">{access_level}</span></h1>
             <nav class="tabs" aria-label="Project sections">
                 <A href=base.clone() exact=true>"Summary"</A>
+                <Show when=move || access.allows("repository", "list")>
+                    <A href=repositories_href.clone()>"Repositories"</A>
+                </Show>
                 <Show when=move || show_members>
-                    <A href=format!("{base}/members")>"Members"</A>
+                    <A href=members_href.clone()>"Members"</A>
+                </Show>
+                <Show when=move || access.allows("robot", "list")>
+                    <A href=robots_href.clone()>"Robot accounts"</A>
+                </Show>
+                <Show when=move || access.allows("label", "list")>
+                    <A href=labels_href.clone()>"Labels"</A>
+                </Show>
+                <Show when=move || access.allows("metadata", "read")>
+                    <A href=configuration_href.clone()>"Configuration"</A>
+                </Show>
+                <Show when=move || access.allows("log", "list")>
+                    <A href=logs_href.clone()>"Logs"</A>
                 </Show>
             </nav>
             <Outlet />
