@@ -9,12 +9,13 @@ use leptos_router::path;
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::admin::{
-    AuditLogsPage, GcPage, GlobalLabelsPage, JobsPage, SystemPage, SystemRobotsPage, UsersPage,
+    AuditLogsPage, GcPage, GlobalLabelsPage, JobsPage, RegistriesPage, SystemPage,
+    SystemRobotsPage, UsersPage,
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
     ConfigurationTab, LabelsTab, LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab,
-    SummaryTab,
+    SummaryTab, WebhooksTab,
 };
 use crate::pages::projects::ProjectsPage;
 use crate::pages::repository::RepositoryRoute;
@@ -105,6 +106,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("logs") view=LogsTab />
                         <Route path=path!("labels") view=LabelsTab />
                         <Route path=path!("configuration") view=ConfigurationTab />
+                        <Route path=path!("webhooks") view=WebhooksTab />
                     </ParentRoute>
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />
@@ -113,6 +115,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/admin/gc") view=GcPage />
                     <Route path=path!("/admin/labels") view=GlobalLabelsPage />
                     <Route path=path!("/admin/jobs") view=JobsPage />
+                    <Route path=path!("/admin/registries") view=RegistriesPage />
                 </Routes>
             </main>
         </div>

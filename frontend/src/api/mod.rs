@@ -2,6 +2,7 @@
 //! themselves; how a request is authenticated is decided in [`session`] alone.
 
 pub mod admin;
+pub mod integration;
 pub mod project_config;
 pub mod repositories;
 pub mod robots;
