@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 pub mod artifact;
 pub mod error;
+pub mod integration;
 pub mod markdown;
 pub mod member;
 pub mod permission;
@@ -24,6 +25,10 @@ pub use artifact::{
     Repository, RepositoryChange, Tag,
 };
 pub use error::{ErrorBody, ErrorItem};
+pub use integration::{
+    NewRegistry, Registry, RegistryCredential, RegistryPing, WebhookEvents, WebhookExecution,
+    WebhookPolicy, WebhookPolicyReq, WebhookTarget,
+};
 pub use member::{
     GroupMemberReq, MemberGroup, MemberUser, NewUserGroup, ProjectMember, ProjectMemberReq,
     RoleReq, UserGroup,

@@ -26,6 +26,9 @@ pub struct Project {
     pub current_user_role_id: Option<i32>,
     #[serde(default)]
     pub current_user_role_ids: Vec<i32>,
+    /// The registry endpoint of a proxy-cache project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_id: Option<i64>,
 }
 
 impl Project {
@@ -51,6 +54,9 @@ pub struct ProjectReq {
     /// Bytes; -1 for no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_limit: Option<i64>,
+    /// Makes the project a pull-through cache of this registry endpoint (administrators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_id: Option<i64>,
 }
 
 /// `GET /projects/{project}/summary`: member counts by role and the storage quota.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod groups;
+pub mod integration;
 pub mod project_config;
 pub mod repositories;
 pub mod robots;

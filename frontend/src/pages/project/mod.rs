@@ -7,6 +7,7 @@ mod members;
 mod repositories;
 mod robots;
 mod summary;
+mod webhooks;
 
 use berth_api_types::{Permissions, Project, permission};
 use leptos::prelude::*;
@@ -24,6 +25,7 @@ pub use members::MembersTab;
 pub use repositories::RepositoriesTab;
 pub use robots::RobotsTab;
 pub use summary::SummaryTab;
+pub use webhooks::WebhooksTab;
 
 /// The project the open tab belongs to, provided by [`ProjectPage`].
 #[derive(Clone)]
@@ -75,6 +77,7 @@ fn ProjectFrame(
     let logs_href = format!("{base}/logs");
     let labels_href = format!("{base}/labels");
     let configuration_href = format!("{base}/configuration");
+    let webhooks_href = format!("{base}/webhooks");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
     let access_level = if project.is_public() {
@@ -112,6 +115,9 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("metadata", "read")>
                     <A href=configuration_href.clone()>"Configuration"</A>
+                </Show>
+                <Show when=move || access.allows("notification-policy", "list")>
+                    <A href=webhooks_href.clone()>"Webhooks"</A>
                 </Show>
                 <Show when=move || access.allows("log", "list")>
                     <A href=logs_href.clone()>"Logs"</A>

@@ -1,4 +1,5 @@
-//! The "new project" dialog: name, public flag and storage quota.
+//! The "new project" dialog: name, public flag, storage quota, and (for administrators) the
+//! registry a proxy-cache project pulls through.
 
 use berth_api_types::{ProjectMetadata, ProjectReq};
 use leptos::ev::SubmitEvent;
@@ -6,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
+use crate::app::Session;
 use crate::components::dialog::Dialog;
 use crate::components::error::ActionError;
 
@@ -25,6 +27,20 @@ pub fn CreateProjectDialog(
     let (quota, set_quota) = signal(String::new());
     let (unit, set_unit) = signal(1i64 << 30);
     let (error, set_error) = signal(None::<ApiError>);
+    let session = expect_context::<Session>();
+    let (proxy, set_proxy) = signal(None::<i64>);
+    let registries = LocalResource::new(move || {
+        let admin = session.is_admin();
+        async move {
+            if admin {
+                api::integration::list_registries(1, 100)
+                    .await
+                    .map(|p| p.items)
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let storage_limit = match quota.get_untracked().trim() {
@@ -45,6 +61,7 @@ pub fn CreateProjectDialog(
                 public: Some(public.get_untracked().to_string()),
             }),
             storage_limit: Some(storage_limit),
+            registry_id: proxy.get_untracked(),
         };
         spawn_local(async move {
             match api::create_project(&req).await {
@@ -53,6 +70,7 @@ pub fn CreateProjectDialog(
                     set_name.set(String::new());
                     set_quota.set(String::new());
                     set_public.set(false);
+                    set_proxy.set(None);
                     open.set(false);
                     on_created.run(());
                 }
@@ -109,6 +127,35 @@ pub fn CreateProjectDialog(
                         </select>
                     </span>
                 </label>
+                {move || {
+                    let found = registries.get().and_then(Result::ok).unwrap_or_default();
+                    (!found.is_empty()).then(|| {
+                        let options = found
+                            .into_iter()
+                            .map(|r| {
+                                view! {
+                                    <option value=r.id.to_string()>
+                                        {format!("{} ({})", r.name, r.url)}
+                                    </option>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <label>
+                                "Proxy cache of (read-only, pulls through this registry)"
+                                <select
+                                    name="registry"
+                                    on:change=move |ev| {
+                                        set_proxy.set(event_target_value(&ev).parse().ok());
+                                    }
+                                >
+                                    <option value="" selected>"None: an ordinary project"</option>
+                                    {options}
+                                </select>
+                            </label>
+                        }
+                    })
+                }}
                 <ActionError error=error />
                 <div class="actions">
                     <button type="button" class="secondary" on:click=move |_| open.set(false)>
