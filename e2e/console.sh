@@ -37,3 +37,12 @@ E2E_BASE_URL="http://$BERTH_URL" \
   E2E_DATABASE="$BERTH_DATA_DIR/berth.db" \
   PLAYWRIGHT_CORE="$NODE_DIR/node_modules/playwright-core" \
   node "$E2E_LIB_DIR/console.cjs"
+
+# Registries, the proxy-cache choice and webhooks (e2e/console-integrations.cjs).
+E2E_BASE_URL="http://$BERTH_URL" \
+  E2E_REGISTRY="$BERTH_URL" \
+  E2E_ADMIN_PASSWORD="$BERTH_ADMIN_PASSWORD" \
+  E2E_SCREENSHOTS="$SCREENSHOTS" \
+  E2E_TMP="$E2E_TMP" \
+  PLAYWRIGHT_CORE="$NODE_DIR/node_modules/playwright-core" \
+  node "$E2E_LIB_DIR/console-integrations.cjs"
