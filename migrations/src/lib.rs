@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
+mod m20261204_000050_credential_version;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_initial::Migration),
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
+            Box::new(m20261204_000050_credential_version::Migration),
         ]
     }
 }

@@ -18,5 +18,6 @@ mod openapi;
 mod outage;
 mod rbac;
 mod registry;
+mod replicas;
 mod robots;
 mod support;
