@@ -85,6 +85,8 @@ if [[ "$E2E_MODE" == all || "$E2E_MODE" == default ]]; then
     bash e2e/conformance.sh || status=1
   section "real clients"
   bash e2e/clients.sh || status=1
+  section "Harbor's CLI calls replayed (harbor-cli cannot be built here)"
+  bash e2e/harbor-cli.sh || status=1
   section "REST API against its OpenAPI description (schemathesis)"
   bash e2e/api-schema.sh || status=1
   section "console in a browser"
