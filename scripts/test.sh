@@ -9,7 +9,7 @@
 #      the REST API and the console's browser test against the built binary (e2e/)
 #
 # The cargo tests run twice: on SQLite (with the S3 storage contract against a local s3s-fs),
-# then the database-backed integration tests again on PostgreSQL. Both servers are installed and
+# then the database-backed integration tests (backend and workers) again on PostgreSQL. Both servers are installed and
 # started here (scripts/postgres.sh, scripts/s3-server.sh).
 #
 #   CARGO_TARGET_DIR   cargo output, kept outside the clone (default /var/cache/berth/target)
@@ -63,9 +63,11 @@ echo "redis at $BERTH_TEST_REDIS_URL"
 section "unit and integration tests (SQLite; S3 contract on s3s-fs; Redis)"
 cargo test --locked --workspace
 
-section "database-backed integration tests on PostgreSQL"
+section "database-backed integration tests on PostgreSQL (backend and workers)"
 env -u BERTH_TEST_S3_ENDPOINT BERTH_TEST_DATABASE_URL="$PG_URL" \
   cargo test --locked -p berth --test it
+env -u BERTH_TEST_S3_ENDPOINT BERTH_TEST_DATABASE_URL="$PG_URL" \
+  cargo test --locked -p berth-workers --test it
 
 if [[ "${BERTH_SKIP_E2E:-0}" == 1 ]]; then
   exit 0
