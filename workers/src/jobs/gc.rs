@@ -1,6 +1,7 @@
 //! Online garbage collection, in three resumable phases: untagged artifacts (when asked),
-//! unreferenced blobs, stale upload sessions. Pushes and pulls continue meanwhile; the rules
-//! that make that safe are in `berth::registry::gc`.
+//! unreferenced blobs, stale upload sessions with their dangling storage uploads (S3 multipart
+//! uploads older than `registry.upload_max_age_seconds`, temporary files). Pushes and pulls
+//! continue meanwhile; the rules that make that safe are in `berth::registry::gc`.
 //!
 //! Parameters (Harbor's): `dry_run` (report only), `delete_untagged`, and Berth's
 //! `grace_seconds` (default `workers.gc_grace_seconds`) and `batch_size` (default 500). The
@@ -36,6 +37,9 @@ struct Progress {
     blobs_deleted: u64,
     bytes_freed: i64,
     uploads_removed: u64,
+    /// Dangling S3 multipart uploads (or temporary files) aborted.
+    #[serde(default)]
+    storage_uploads_aborted: u64,
 }
 
 #[async_trait]
@@ -143,15 +147,28 @@ impl Job for GarbageCollection {
         if p.phase == "uploads" {
             if !params.dry_run {
                 let max_age = ctx.state.config.registry.upload_max_age_seconds;
-                p.uploads_removed = registry.purge_stale_uploads(max_age).await? as u64;
+                let purged = registry.purge_stale_uploads(max_age).await?;
+                p.uploads_removed = purged.sessions as u64;
+                p.storage_uploads_aborted = purged.abandoned as u64;
+                ctx.info(format!(
+                    "removed {} stale upload sessions; aborted {} dangling storage uploads \
+                     (S3 multipart uploads or temporary files) older than {max_age} s",
+                    purged.sessions, purged.abandoned
+                ))
+                .await;
             }
             next_phase(&mut p, "done");
             ctx.checkpoint(serde_json::to_value(&p).unwrap_or_default())
                 .await?;
         }
         Ok(format!(
-            "{verb} {} untagged manifests and {} blobs, {} bytes; removed {} stale upload sessions",
-            p.manifests_deleted, p.blobs_deleted, p.bytes_freed, p.uploads_removed
+            "{verb} {} untagged manifests and {} blobs, {} bytes; removed {} stale upload sessions \
+             and {} dangling storage uploads",
+            p.manifests_deleted,
+            p.blobs_deleted,
+            p.bytes_freed,
+            p.uploads_removed,
+            p.storage_uploads_aborted
         ))
     }
 }
