@@ -10,6 +10,7 @@ mod m20261203_000001_initial;
 mod m20261204_000010_workers;
 mod m20261204_000020_api;
 mod m20261204_000050_credential_version;
+mod m20261204_000060_gc_indexes;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_workers::Migration),
             Box::new(m20261204_000020_api::Migration),
             Box::new(m20261204_000050_credential_version::Migration),
+            Box::new(m20261204_000060_gc_indexes::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@
 //! `grace_seconds` (default `workers.gc_grace_seconds`) and `batch_size` (default 500). The
 //! checkpoint records the phase and the last id done, so a retried run continues there.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use berth::jobs::kinds;
 use chrono::Utc;
@@ -127,13 +129,20 @@ impl Job for GarbageCollection {
                     .await?;
                 break;
             };
+            let deleted: HashSet<i64> = if params.dry_run {
+                found.iter().map(|c| c.id).collect()
+            } else {
+                registry
+                    .gc_delete_blobs(&found, cutoff)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
             let mut done = Vec::new();
-            for candidate in &found {
-                if params.dry_run || registry.gc_delete_blob(candidate, cutoff).await? {
-                    p.blobs_deleted += 1;
-                    p.bytes_freed += candidate.size;
-                    done.push(format!("{} ({} bytes)", candidate.digest, candidate.size));
-                }
+            for candidate in found.iter().filter(|c| deleted.contains(&c.id)) {
+                p.blobs_deleted += 1;
+                p.bytes_freed += candidate.size;
+                done.push(format!("{} ({} bytes)", candidate.digest, candidate.size));
             }
             if !done.is_empty() {
                 ctx.info(format!("{verb} {} blobs: {}", done.len(), done.join(", ")))
