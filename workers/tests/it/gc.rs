@@ -424,7 +424,7 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
             let app = app.clone();
             tokio::spawn(async move {
                 let mut deleted = 0;
-                for _ in 0..3 {
+                for pass in 0..4 {
                     let cutoff = Utc::now();
                     let registry = &app.state.registry;
                     for c in registry
@@ -444,12 +444,21 @@ async fn gc_racing_concurrent_pushes_never_loses_a_blob() {
                     // A slow collector: pushes commit between the listing and the deletions,
                     // which only the re-check under the row's lock protects.
                     tokio::time::sleep(Duration::from_millis(15)).await;
-                    for c in candidates {
+                    // Both deletion paths: one blob per transaction, and the GC job's batches.
+                    if pass % 2 == 0 {
+                        for c in candidates {
+                            let gone = registry
+                                .gc_delete_blob(&c, cutoff)
+                                .await
+                                .expect("delete blob");
+                            deleted += u32::from(gone);
+                        }
+                    } else {
                         let gone = registry
-                            .gc_delete_blob(&c, cutoff)
+                            .gc_delete_blobs(&candidates, cutoff)
                             .await
-                            .expect("delete blob");
-                        deleted += u32::from(gone);
+                            .expect("delete blobs");
+                        deleted += u32::try_from(gone.len()).unwrap_or(u32::MAX);
                     }
                     tokio::task::yield_now().await;
                 }
