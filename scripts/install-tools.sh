@@ -96,6 +96,26 @@ else
   log "schemathesis: installed $SCHEMATHESIS_VERSION ($VENV, $((SECONDS - start))s)"
 fi
 
+# moto's S3 server (PyPI, pinned), for the tests of GC's sweep of dangling multipart uploads:
+# s3s-fs 0.14 (the newest that builds with this toolchain) does not list multipart uploads.
+MOTO_VERSION="5.2.5"
+MOTO_VENV="${BERTH_MOTO_VENV:-/var/cache/berth/venv-moto}"
+if [[ -n "${BERTH_TOOLS_ONLY:-}" && " $BERTH_TOOLS_ONLY " != *" moto "* ]]; then
+  :
+elif "$MOTO_VENV/bin/pip" show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION" &&
+  [[ -x "$MOTO_VENV/bin/moto_server" ]]; then
+  log "moto: already present ($MOTO_VENV)"
+else
+  start=$SECONDS
+  if ! dpkg -s python3-venv >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends python3-venv >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
+  fi
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+  log "moto: installed $MOTO_VERSION ($MOTO_VENV, $((SECONDS - start))s)"
+fi
+
 # ---------------------------------------------------------------- Node packages
 # e2e/oidc: the OpenID Connect provider the OIDC tests sign in against (oidc-provider, pinned in
 # its package-lock.json). Installed once; `npm ci` again only when the lock file changes.

@@ -10,7 +10,7 @@
 #      binary (e2e/)
 #
 # The cargo tests run twice: on SQLite (with the S3 storage contract against a local s3s-fs),
-# then the database-backed integration tests again on PostgreSQL. Both servers are installed and
+# then the database-backed integration tests (backend and workers) again on PostgreSQL. Both servers are installed and
 # started here (scripts/postgres.sh, scripts/s3-server.sh).
 #
 #   CARGO_TARGET_DIR   cargo output, kept outside the clone (default /var/cache/berth/target)
@@ -38,8 +38,18 @@ PG_URL="$(bash scripts/postgres.sh | tail -n 1)"
 SERVERS_TMP="$(mktemp -d)"
 S3_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 S3_PID="$(bash scripts/s3-server.sh start "$SERVERS_TMP/s3" "$S3_PORT")"
-trap 'kill "$S3_PID" 2>/dev/null || true; rm -rf "$SERVERS_TMP"' EXIT
+MOTO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"${BERTH_MOTO_VENV:-/var/cache/berth/venv-moto}/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" \
+  >"$SERVERS_TMP/moto.log" 2>&1 &
+MOTO_PID=$!
+trap 'kill "$S3_PID" "$MOTO_PID" 2>/dev/null || true; rm -rf "$SERVERS_TMP"' EXIT
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/" && break
+  sleep 0.1
+done
 export BERTH_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+# moto lists multipart uploads, which s3s-fs cannot: GC's sweep of dangling ones is tested there
+export BERTH_TEST_S3_MULTIPART_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 export BERTH_TEST_S3_ACCESS_KEY=berth BERTH_TEST_S3_SECRET_KEY=berth-secret
 # schemas left by an earlier run (tests name theirs berth_t_<hash>)
 psql "$PG_URL" -qtAX -c "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'berth\_t\_%'" |
@@ -64,9 +74,11 @@ echo "redis at $BERTH_TEST_REDIS_URL"
 section "unit and integration tests (SQLite; S3 contract on s3s-fs; Redis)"
 cargo test --locked --workspace
 
-section "database-backed integration tests on PostgreSQL"
+section "database-backed integration tests on PostgreSQL (backend and workers)"
 env -u BERTH_TEST_S3_ENDPOINT BERTH_TEST_DATABASE_URL="$PG_URL" \
   cargo test --locked -p berth --test it
+env -u BERTH_TEST_S3_ENDPOINT BERTH_TEST_DATABASE_URL="$PG_URL" \
+  cargo test --locked -p berth-workers --test it
 
 if [[ "${BERTH_SKIP_E2E:-0}" == 1 ]]; then
   exit 0
@@ -88,6 +100,8 @@ if [[ "$E2E_MODE" == all || "$E2E_MODE" == default ]]; then
   bash e2e/clients.sh || status=1
   section "proxy cache in front of the distribution registry"
   bash e2e/proxy.sh || status=1
+  section "Harbor's CLI calls replayed (harbor-cli cannot be built here)"
+  bash e2e/harbor-cli.sh || status=1
   section "REST API against its OpenAPI description (schemathesis)"
   bash e2e/api-schema.sh || status=1
   section "console in a browser"

@@ -2,8 +2,9 @@
 //!
 //! Each setting starts from the configuration file's value; a change is stored as a system
 //! property (`config.<key>`) so every replica reads the same value on the next request.
-//! Settings marked `secret` are write-only: stored, never shown (none exists yet; the OIDC
-//! client secret will be the first).
+//! Settings marked `secret` are write-only: `PUT` stores them, reads only say whether one is set,
+//! and only [`secret`] hands the value to the code that uses it (as a [`SecretString`]). The
+//! machinery takes the catalogue as a parameter, so it is the same for every secret setting.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     TransactionTrait,
 };
+use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::config::{Config, ProjectCreation};
@@ -142,7 +144,7 @@ fn defaults(config: &Config) -> BTreeMap<&'static str, Value> {
     ])
 }
 
-/// Every setting's current value (secrets included; callers decide what to show).
+/// Every non-secret setting's current value (secret settings are never part of it).
 ///
 /// # Errors
 /// Database failures.
@@ -164,11 +166,83 @@ pub async fn current(
     Ok(values)
 }
 
+/// How `GET /configurations` shows one setting.
+#[derive(Debug, PartialEq)]
+pub struct Shown {
+    /// The value; `None` for a secret setting, which is never shown.
+    pub value: Option<Value>,
+    pub editable: bool,
+    /// For a secret setting, whether a value is stored; `None` for the others.
+    pub is_set: Option<bool>,
+}
+
+/// Every setting of `catalogue` as administrators see it: values of ordinary settings, only
+/// set/unset for secret ones.
+///
+/// # Errors
+/// Database failures.
+pub async fn shown(
+    db: &DatabaseConnection,
+    config: &Config,
+    catalogue: &'static [Setting],
+) -> Result<BTreeMap<&'static str, Shown>, DbErr> {
+    let values = current(db, config).await?;
+    let stored = system_property::Entity::find()
+        .filter(system_property::Column::Name.starts_with(PREFIX))
+        .all(db)
+        .await?;
+    let is_stored = |key: &str| {
+        stored
+            .iter()
+            .any(|row| row.name.strip_prefix(PREFIX) == Some(key) && !row.value.is_empty())
+    };
+    Ok(catalogue
+        .iter()
+        .map(|s| {
+            let item = if s.secret {
+                Shown {
+                    value: None,
+                    editable: s.editable,
+                    is_set: Some(is_stored(s.key)),
+                }
+            } else {
+                Shown {
+                    value: Some(values.get(s.key).cloned().unwrap_or(Value::Null)),
+                    editable: s.editable,
+                    is_set: None,
+                }
+            };
+            (s.key, item)
+        })
+        .collect())
+}
+
+/// The stored value of the secret setting `key`, for the code that uses it.
+///
+/// # Errors
+/// Database failures.
+pub async fn secret(db: &DatabaseConnection, key: &str) -> Result<Option<SecretString>, DbErr> {
+    let row = system_property::Entity::find_by_id(format!("{PREFIX}{key}"))
+        .one(db)
+        .await?;
+    Ok(row
+        .map(|r| r.value)
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from))
+}
+
 fn check(setting: &'static Setting, value: &Value) -> Result<(), SettingsError> {
     let invalid = |expected: String| SettingsError::Invalid {
         key: setting.key,
         expected,
     };
+    if setting.secret {
+        return if value.is_string() || value.is_null() {
+            Ok(())
+        } else {
+            Err(invalid("a string (empty or null clears it)".into()))
+        };
+    }
     match setting.kind {
         SettingKind::Bool if !value.is_boolean() => Err(invalid("true or false".into())),
         SettingKind::Int if !value.is_i64() => Err(invalid("an integer".into())),
@@ -191,11 +265,12 @@ fn check(setting: &'static Setting, value: &Value) -> Result<(), SettingsError> 
 /// An unknown or read-only key, a value of the wrong type, or a database failure.
 pub async fn update(
     db: &DatabaseConnection,
+    catalogue: &'static [Setting],
     changes: &serde_json::Map<String, Value>,
 ) -> Result<(), SettingsError> {
     let mut checked = Vec::new();
     for (key, value) in changes {
-        let setting = SETTINGS
+        let setting = catalogue
             .iter()
             .find(|s| s.key == key)
             .ok_or_else(|| SettingsError::Unknown(key.clone()))?;
@@ -203,7 +278,13 @@ pub async fn update(
             return Err(SettingsError::ReadOnly(setting.key));
         }
         check(setting, value)?;
-        checked.push((setting.key, value.to_string()));
+        let stored = if setting.secret {
+            // Kept as the bare text, so [`secret`] hands it over unchanged; empty means unset.
+            value.as_str().unwrap_or_default().to_owned()
+        } else {
+            value.to_string()
+        };
+        checked.push((setting.key, stored));
     }
     let txn = db.begin().await?;
     for (key, value) in checked {
@@ -302,10 +383,93 @@ mod tests {
         assert!(check(setting("robot_token_duration"), &Value::from(0)).is_err());
     }
 
+    /// A catalogue with a write-only setting, exercising the same code every secret setting
+    /// goes through.
+    const WITH_SECRET: &[Setting] = &[
+        Setting {
+            key: "banner_message",
+            kind: SettingKind::Text,
+            editable: true,
+            secret: false,
+            description: "A message the console shows every user",
+        },
+        Setting {
+            key: "upstream_password",
+            kind: SettingKind::Text,
+            editable: true,
+            secret: true,
+            description: "A password Berth presents elsewhere",
+        },
+    ];
+
+    #[tokio::test]
+    async fn secret_settings_are_write_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.server.data_dir = dir.path().to_owned();
+        let db = crate::db::connect_and_migrate(&config)
+            .await
+            .expect("database");
+        let view = shown(&db, &config, WITH_SECRET).await.expect("shown");
+        assert_eq!(
+            view["upstream_password"],
+            Shown {
+                value: None,
+                editable: true,
+                is_set: Some(false)
+            }
+        );
+        assert_eq!(
+            view["banner_message"].value,
+            Some(Value::from("")),
+            "ordinary settings show their value"
+        );
+
+        let changes = serde_json::json!({"upstream_password": "s3cr3t!", "banner_message": "hi"});
+        update(&db, WITH_SECRET, changes.as_object().expect("object"))
+            .await
+            .expect("update");
+        let view = shown(&db, &config, WITH_SECRET).await.expect("shown");
+        assert_eq!(view["upstream_password"].is_set, Some(true));
+        assert_eq!(view["upstream_password"].value, None, "never shown");
+        assert!(
+            !current(&db, &config)
+                .await
+                .expect("current")
+                .values()
+                .any(|v| v == "s3cr3t!"),
+            "nor part of the values other code reads"
+        );
+        let stored = secret(&db, "upstream_password").await.expect("secret");
+        assert_eq!(
+            stored.as_ref().map(secrecy::ExposeSecret::expose_secret),
+            Some("s3cr3t!")
+        );
+
+        let wrong = serde_json::json!({"upstream_password": 42});
+        assert!(matches!(
+            update(&db, WITH_SECRET, wrong.as_object().expect("object")).await,
+            Err(SettingsError::Invalid { .. })
+        ));
+        let clear = serde_json::json!({"upstream_password": null});
+        update(&db, WITH_SECRET, clear.as_object().expect("object"))
+            .await
+            .expect("clear");
+        assert!(
+            secret(&db, "upstream_password")
+                .await
+                .expect("secret")
+                .is_none()
+        );
+        let view = shown(&db, &config, WITH_SECRET).await.expect("shown");
+        assert_eq!(view["upstream_password"].is_set, Some(false));
+    }
+
     #[test]
     fn every_default_is_in_the_catalogue() {
         let values = defaults(&Config::default());
-        assert_eq!(values.len(), SETTINGS.len());
-        assert!(SETTINGS.iter().all(|s| values.contains_key(s.key)));
+        let shown: Vec<_> = SETTINGS.iter().filter(|s| !s.secret).collect();
+        assert_eq!(values.len(), shown.len(), "secret settings have no default");
+        assert!(shown.iter().all(|s| values.contains_key(s.key)));
     }
 }

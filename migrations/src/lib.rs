@@ -12,6 +12,8 @@ mod m20261204_000010_workers;
 mod m20261204_000020_api;
 mod m20261204_000030_console;
 mod m20261204_000030_oidc;
+mod m20261204_000050_credential_version;
+mod m20261204_000060_gc_indexes;
 mod m20261204_000060_proxy;
 mod m20261204_000070_webhooks;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_api::Migration),
             Box::new(m20261204_000030_console::Migration),
             Box::new(m20261204_000030_oidc::Migration),
+            Box::new(m20261204_000050_credential_version::Migration),
+            Box::new(m20261204_000060_gc_indexes::Migration),
             Box::new(m20261204_000060_proxy::Migration),
             Box::new(m20261204_000070_webhooks::Migration),
         ]

@@ -7,7 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::auth::robot::{self, PermissionError, ROBOT_PREFIX, RobotLevel, RobotPermission};
-use crate::auth::{Principal, password};
+use crate::auth::{Principal, next_credential_version, password};
 use crate::db::entities::{project, project_member, robot as robot_row};
 use crate::names;
 
@@ -223,6 +223,10 @@ pub async fn update(
     let level = RobotLevel::parse(&row.level).unwrap_or(RobotLevel::Project);
     let mut update = robot_row::Entity::update_many()
         .col_expr(robot_row::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            robot_row::Column::CredentialVersion,
+            next_credential_version(robot_row::Column::CredentialVersion),
+        )
         .filter(robot_row::Column::Id.eq(row.id));
     if let Some(permissions) = &change.permissions {
         robot::validate(level, permissions)?;
@@ -273,6 +277,10 @@ pub async fn refresh_secret(
     robot_row::Entity::update_many()
         .col_expr(robot_row::Column::SecretHash, Expr::value(hash))
         .col_expr(robot_row::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            robot_row::Column::CredentialVersion,
+            next_credential_version(robot_row::Column::CredentialVersion),
+        )
         .filter(robot_row::Column::Id.eq(row.id))
         .exec(db)
         .await?;

@@ -30,12 +30,17 @@ impl From<SettingsError> for ApiError {
     }
 }
 
-/// One setting: its value and whether it can be changed here.
+/// One setting: its value and whether it can be changed here. A write-only (secret) setting
+/// has no `value`, only `is_set`.
 #[derive(Serialize, ToSchema)]
 pub struct ConfigItem {
-    /// A string, number or boolean, by setting.
-    value: Value,
+    /// A string, number or boolean, by setting; absent for a secret setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<Value>,
     editable: bool,
+    /// Secret settings only: whether a value is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_set: Option<bool>,
 }
 
 async fn require_admin(
@@ -54,10 +59,10 @@ async fn require_admin(
     }
 }
 
-/// Reads every setting with its `editable` flag; write-only secrets are left out.
+/// Reads every setting with its `editable` flag; write-only secrets show only `is_set`.
 ///
 /// Each item carries `value` and `editable`; values change with `PUT` and apply on every replica at
-/// the next request.
+/// the next request. A secret setting never shows its value, only whether one is stored.
 #[utoipa::path(
     get,
     operation_id = "configurations_get",
@@ -71,19 +76,16 @@ async fn require_admin(
 )]
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&state, &req, Action::Read).await?;
-    let values = settings::current(&state.db, &state.config).await?;
-    let items: BTreeMap<&str, ConfigItem> = SETTINGS
-        .iter()
-        .filter(|s| !s.secret)
-        .map(|s| {
-            let value = values.get(s.key).cloned().unwrap_or(Value::Null);
-            (
-                s.key,
-                ConfigItem {
-                    value,
-                    editable: s.editable,
-                },
-            )
+    let shown = settings::shown(&state.db, &state.config, SETTINGS).await?;
+    let items: BTreeMap<&str, ConfigItem> = shown
+        .into_iter()
+        .map(|(key, s)| {
+            let item = ConfigItem {
+                value: s.value,
+                editable: s.editable,
+                is_set: s.is_set,
+            };
+            (key, item)
         })
         .collect();
     Ok(HttpResponse::Ok().json(items))
@@ -91,7 +93,8 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
 
 /// Changes settings given as `{"key": value, ...}`; all are checked before any is stored.
 ///
-/// Only editable keys are accepted. Either every change is stored or none is.
+/// Only editable keys are accepted. A secret setting takes a string; an empty string or `null`
+/// clears it. Either every change is stored or none is.
 #[utoipa::path(
     put,
     operation_id = "configurations_update",
@@ -111,6 +114,6 @@ pub async fn update(
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&state, &req, Action::Update).await?;
-    settings::update(&state.db, &body).await?;
+    settings::update(&state.db, SETTINGS, &body).await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -7,9 +7,10 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::projects::authorize;
+use super::{Paging, paged};
 use crate::app::AppState;
 use crate::auth::{Action, ProjectRole, Resource};
 use crate::db::entities::{project_member, robot, user, user_group};
@@ -87,9 +88,10 @@ fn role(role_id: i32) -> Result<ProjectRole, ApiError> {
     operation_id = "members_list",
     path = "/api/v2.0/projects/{project_name}/members",
     tag = "member",
-    params(("project_name" = String, Path, description = "Project name or id")),
+    params(("project_name" = String, Path, description = "Project name or id"), MemberListQuery),
     responses(
-        (status = 200, description = "The members; `X-Total-Count` header", body = Vec<MemberView>),
+        (status = 200, description = "One page of members; `X-Total-Count` and `Link` headers", body = Vec<MemberView>),
+        (status = 400, description = "Invalid paging", body = super::docs::Errors),
         (status = 401, description = "Authentication required", body = super::docs::Errors),
         (status = 403, description = "Not allowed", body = super::docs::Errors),
         (status = 404, description = "No such project", body = super::docs::Errors),
@@ -99,20 +101,58 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    params: web::Query<MemberListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let paging = Paging {
+        page: params.page,
+        page_size: params.page_size,
+    };
+    let (offset, limit) = paging.window()?;
     let (_, project, _) = authorize(&state, &req, &path, Resource::Member, Action::List).await?;
     let rows = project_member::Entity::find()
         .filter(project_member::Column::ProjectId.eq(project.id))
         .order_by_asc(project_member::Column::Id)
         .all(&state.db)
         .await?;
+    // A project has few members; names live in three tables, so the filter runs here.
+    let wanted = params.entityname.as_deref().unwrap_or("");
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        views.push(view(&state, row).await?);
+        let member = view(&state, row).await?;
+        if member.entity_name.contains(wanted) {
+            views.push(member);
+        }
     }
-    Ok(HttpResponse::Ok()
-        .insert_header(("X-Total-Count", views.len().to_string()))
-        .json(views))
+    let total = views.len() as u64;
+    let page: Vec<MemberView> = views
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    let mut response = HttpResponse::Ok();
+    paged(
+        &mut response,
+        &format!("/api/v2.0/projects/{}/members", project.name),
+        &paging,
+        total,
+    );
+    Ok(response.json(page))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberListQuery {
+    /// Only members whose name contains this text (Harbor's `entityname`).
+    entityname: Option<String>,
+    #[serde(default = "super::first_page")]
+    page: u64,
+    /// Default 100 (Harbor's is 10): callers that predate paging here get every member.
+    #[serde(default = "all_members")]
+    page_size: u64,
+}
+
+fn all_members() -> u64 {
+    100
 }
 
 /// The user to add, by id or name.

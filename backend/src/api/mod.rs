@@ -157,7 +157,10 @@ pub(crate) fn auth_error(err: AuthError) -> ApiError {
     match err {
         AuthError::Database(e) => db_error(e),
         AuthError::RobotCorrupt(e) => ApiError::internal(&e),
-        AuthError::Locked { .. } => ApiError::new(ApiErrorCode::TooManyRequests, err.to_string()),
+        AuthError::Locked {
+            retry_after_seconds,
+        } => ApiError::new(ApiErrorCode::TooManyRequests, err.to_string())
+            .with_retry_after(retry_after_seconds),
         AuthError::BadCredentials | AuthError::Malformed => {
             ApiError::unauthorized("invalid username or password")
         }

@@ -194,7 +194,7 @@ fn parse_public(
 /// Creates a project; the creator becomes its project administrator.
 ///
 /// Names are lower case letters, digits and `._-`. `metadata` holds `public` and the policy
-/// switches; `storage_limit` is in bytes, -1 for unlimited. Who may create projects follows the
+/// switches; `storage_limit` is in bytes, -1 (or 0, or absent) for unlimited. Who may create projects follows the
 /// `project_creation_restriction` setting; robots need the system `project:create` permission
 /// and administer the projects they create. With `registry_id` (administrators only) the project
 /// is a read-only pull-through cache of that registry endpoint.
@@ -242,7 +242,9 @@ pub async fn create(
         )));
     }
     let public = parse_public(body.metadata.as_ref(), body.public)?.unwrap_or(false);
-    let storage_limit = body.storage_limit.unwrap_or(-1);
+    // As in Harbor, an absent or zero limit means the default, unlimited: Harbor's SDK sends
+    // `0` when its caller gives no limit.
+    let storage_limit = body.storage_limit.filter(|l| *l != 0).unwrap_or(-1);
     if storage_limit < -1 {
         return Err(ApiError::bad_request(
             "storage_limit must be -1 (unlimited) or a size in bytes",

@@ -33,6 +33,11 @@ pub struct Term {
 /// # Errors
 /// A term without `=`, or unbalanced brackets.
 pub fn parse(q: &str) -> Result<Vec<Term>, ApiError> {
+    // Harbor decodes `q` once more after the query string itself, and its SDK relies on it:
+    // harbor-cli sends `q` pre-encoded (`Level%3Dproject%2CProjectID%3D1`), which arrives here
+    // still encoded. Unlike Go's QueryUnescape, a `+` stays a `+` (robot names hold one).
+    let decoded = percent_encoding::percent_decode_str(q).decode_utf8_lossy();
+    let q = decoded.as_ref();
     let mut terms = Vec::new();
     for raw in split_terms(q)? {
         let raw = raw.trim();
@@ -277,6 +282,19 @@ mod tests {
         assert!(parse("name").is_err());
         assert!(parse("id={1 2").is_err());
         assert!(parse("").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn a_pre_encoded_q_is_decoded_once_more() {
+        assert_eq!(
+            parse("Level%3Dproject%2CProjectID%3D1%2Cname%3Dp%2Bci").expect("parse"),
+            parse("Level=project,ProjectID=1,name=p+ci").expect("parse")
+        );
+        assert_eq!(
+            term(&parse("name=p+ci").expect("parse"), "name"),
+            Some(&Matcher::Exact("p+ci".into())),
+            "a plus stays a plus"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::query::{self, Field, Kind};
 use super::{Paging, caller, paged, projects};
 use crate::accounts::robots::{self, NewRobot, RobotError, RobotUpdate};
 use crate::app::AppState;
+use crate::auth::robot::ROBOT_PREFIX;
 use crate::auth::{Action, Principal, Resource, RobotLevel, RobotPermission};
 use crate::db::entities::{project, robot};
 use crate::error::{ApiError, ApiErrorCode};
@@ -295,7 +296,7 @@ pub async fn list(
         page_size: params.page_size,
     };
     let (offset, limit) = paging.window()?;
-    let terms = query::parse(params.q.as_deref().unwrap_or(""))?;
+    let terms = with_prefixed_names(query::parse(params.q.as_deref().unwrap_or(""))?);
     let fields = [
         Field::new("Level", robot::Column::Level, Kind::Text),
         Field::new("ProjectID", robot::Column::ProjectId, Kind::Int),
@@ -319,6 +320,33 @@ pub async fn list(
     let mut response = HttpResponse::Ok();
     paged(&mut response, "/api/v2.0/robots", &paging, total);
     Ok(response.json(views))
+}
+
+/// Harbor stores robot names without `robot$` and its clients filter on that (`name=p+ci`);
+/// Berth stores the full name, so exact names given without the prefix get it.
+fn with_prefixed_names(terms: Vec<query::Term>) -> Vec<query::Term> {
+    let full = |name: String| {
+        if name.starts_with(ROBOT_PREFIX) {
+            name
+        } else {
+            format!("{ROBOT_PREFIX}{name}")
+        }
+    };
+    terms
+        .into_iter()
+        .map(|mut term| {
+            if term.key.eq_ignore_ascii_case("name") {
+                term.matcher = match term.matcher {
+                    query::Matcher::Exact(name) => query::Matcher::Exact(full(name)),
+                    query::Matcher::AnyOf(names) => {
+                        query::Matcher::AnyOf(names.into_iter().map(full).collect())
+                    }
+                    other => other,
+                };
+            }
+            term
+        })
+        .collect()
 }
 
 /// Reads one robot account (without its secret).

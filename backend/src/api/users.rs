@@ -17,7 +17,7 @@ use super::query::{self, Field, Kind};
 use super::{Paging, caller, paged, signed_in};
 use crate::app::AppState;
 use crate::auth::robot::SYSTEM_CATALOGUE;
-use crate::auth::{Action, Principal, Resource, password, session};
+use crate::auth::{Action, Principal, Resource, next_credential_version, password, session};
 use crate::db::entities::{project, project_member, user};
 use crate::error::ApiError;
 
@@ -606,6 +606,10 @@ pub async fn change_password(
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            user::Column::CredentialVersion,
+            next_credential_version(user::Column::CredentialVersion),
+        )
         .filter(user::Column::Id.eq(found.id))
         .exec(&state.db)
         .await?;
@@ -658,6 +662,10 @@ pub async fn set_sysadmin(
     user::Entity::update_many()
         .col_expr(user::Column::Sysadmin, Expr::value(body.sysadmin_flag))
         .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            user::Column::CredentialVersion,
+            next_credential_version(user::Column::CredentialVersion),
+        )
         .filter(user::Column::Id.eq(found.id))
         .exec(&state.db)
         .await?;

@@ -2,6 +2,11 @@
 //!
 //! Verifying an argon2id hash costs tens of milliseconds, so a successful Basic check is
 //! remembered for a short time under a SHA-256 of the credentials (never the password itself).
+//! A remembered check is only reused while the account's `credential_version` in the database
+//! is still the one seen at verification: every change that must end logins (new password or
+//! secret, administrator flag, disabling, permissions, deletion) moves or removes it, so each
+//! replica refuses a stale credential on its very next request, at the price of one
+//! primary-key read instead of an argon2 verification.
 //!
 //! Names starting with `robot$` are robot accounts, checked against their secret, expiry and
 //! disabled flag. Repeated failures lock an account for a while; the count lives in the
@@ -17,7 +22,7 @@ use base64::Engine;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use sha2::{Digest as _, Sha256};
 
 use super::robot::{ROBOT_PREFIX, RobotAccount};
@@ -83,9 +88,26 @@ impl Credentials {
     }
 }
 
+/// The account behind a remembered credential.
+#[derive(Clone, Copy, Debug)]
+enum Account {
+    User(i64),
+    Robot(i64),
+}
+
+/// A credential verified earlier, valid while its account keeps the same version.
+struct Remembered {
+    principal: Principal,
+    account: Account,
+    credential_version: i64,
+    /// A robot's expiry, which passes without any change to its row.
+    expires_at: Option<chrono::DateTime<Utc>>,
+    verified_at: Instant,
+}
+
 /// Checks usernames and passwords of users and robot accounts.
 pub struct Authenticator {
-    cache: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    cache: Mutex<HashMap<[u8; 32], Remembered>>,
     max_failures: u32,
     lockout: chrono::Duration,
 }
@@ -119,24 +141,25 @@ impl Authenticator {
             .chain_update(password.as_bytes())
             .finalize()
             .into();
-        if let Some(principal) = self.cached(&key) {
+        if let Some(principal) = self.cached(db, &key).await? {
             return Ok(principal);
         }
         self.check_lock(db, username).await?;
-        let checked = if username.starts_with(ROBOT_PREFIX) {
+        let verified = if username.starts_with(ROBOT_PREFIX) {
             self.robot(db, username, password)
                 .await?
-                .map(|p| (p, Remember::Yes))
+                .map(|r| (r, Remember::Yes))
         } else {
             self.user(db, username, password).await?
         };
-        match checked {
-            Some((principal, remember)) => {
+        match verified {
+            Some((remembered, remember)) => {
                 login_failure::Entity::delete_by_id(username.to_owned())
                     .exec(db)
                     .await?;
+                let principal = remembered.principal.clone();
                 if remember == Remember::Yes {
-                    self.remember(key, principal.clone());
+                    self.remember(key, remembered);
                 }
                 Ok(principal)
             }
@@ -157,7 +180,7 @@ impl Authenticator {
         db: &DatabaseConnection,
         username: &str,
         password: &str,
-    ) -> Result<Option<(Principal, Remember)>, AuthError> {
+    ) -> Result<Option<(Remembered, Remember)>, AuthError> {
         let found = user::Entity::find()
             .filter(user::Column::Username.eq(username))
             .one(db)
@@ -167,23 +190,29 @@ impl Authenticator {
             let _ = verify_blocking(password, DUMMY_HASH).await;
             return Err(AuthError::BadCredentials);
         };
-        let principal = |scope| Principal::User {
-            id: found.id,
-            username: found.username.clone(),
-            sysadmin: found.sysadmin,
-            scope,
+        let remembered = |scope| Remembered {
+            account: Account::User(found.id),
+            credential_version: found.credential_version,
+            expires_at: None,
+            verified_at: Instant::now(),
+            principal: Principal::User {
+                id: found.id,
+                username: found.username.clone(),
+                sysadmin: found.sysadmin,
+                scope,
+            },
         };
         if password.starts_with(personal::TOKEN_PREFIX) {
             let scope = personal::find_token(db, found.id, password).await?;
-            return Ok(scope.map(|s| (principal(Some(s)), Remember::No)));
+            return Ok(scope.map(|s| (remembered(Some(s)), Remember::No)));
         }
         if personal::is_cli_secret(db, found.id, password).await? {
-            return Ok(Some((principal(None), Remember::No)));
+            return Ok(Some((remembered(None), Remember::No)));
         }
         if !verify_blocking(password, &found.password_hash).await {
             return Ok(None);
         }
-        Ok(Some((principal(None), Remember::Yes)))
+        Ok(Some((remembered(None), Remember::Yes)))
     }
 
     /// The robot, or `None` when the secret is wrong. Unknown, disabled and expired robots are
@@ -193,7 +222,7 @@ impl Authenticator {
         db: &DatabaseConnection,
         name: &str,
         secret: &str,
-    ) -> Result<Option<Principal>, AuthError> {
+    ) -> Result<Option<Remembered>, AuthError> {
         let found = robot::Entity::find()
             .filter(robot::Column::Name.eq(name))
             .one(db)
@@ -207,7 +236,13 @@ impl Authenticator {
             return Ok(None);
         }
         let account = RobotAccount::load(&found).await?;
-        Ok(Some(Principal::Robot(std::sync::Arc::new(account))))
+        Ok(Some(Remembered {
+            account: Account::Robot(found.id),
+            credential_version: found.credential_version,
+            expires_at: found.expires_at,
+            verified_at: Instant::now(),
+            principal: Principal::Robot(std::sync::Arc::new(account)),
+        }))
     }
 
     async fn check_lock(&self, db: &DatabaseConnection, username: &str) -> Result<(), AuthError> {
@@ -281,27 +316,80 @@ impl Authenticator {
         }
     }
 
-    fn cached(&self, key: &[u8; 32]) -> Option<Principal> {
-        let cache = self.cache.lock().ok()?;
-        let (principal, at) = cache.get(key)?;
-        (at.elapsed() < CACHE_TTL).then(|| principal.clone())
+    /// The remembered principal for `key`, if its account is unchanged since it was verified.
+    /// A stale entry is dropped, so the caller verifies the credentials afresh.
+    async fn cached(
+        &self,
+        db: &DatabaseConnection,
+        key: &[u8; 32],
+    ) -> Result<Option<Principal>, DbErr> {
+        let candidate = {
+            let Ok(cache) = self.cache.lock() else {
+                return Ok(None);
+            };
+            cache.get(key).and_then(|entry| {
+                let fresh = entry.verified_at.elapsed() < CACHE_TTL
+                    && entry.expires_at.is_none_or(|at| at > Utc::now());
+                fresh.then(|| {
+                    (
+                        entry.principal.clone(),
+                        entry.account,
+                        entry.credential_version,
+                    )
+                })
+            })
+        };
+        let Some((principal, account, seen)) = candidate else {
+            return Ok(None);
+        };
+        if current_version(db, account).await? == Some(seen) {
+            return Ok(Some(principal));
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(key);
+        }
+        Ok(None)
     }
 
-    fn remember(&self, key: [u8; 32], principal: Principal) {
+    fn remember(&self, key: [u8; 32], remembered: Remembered) {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(key, (principal, Instant::now()));
+            cache.insert(key, remembered);
         }
     }
 }
 
-/// Whether a verified credential may be remembered for [`CACHE_TTL`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Remember {
-    Yes,
-    No,
+/// The account's `credential_version` now, or `None` once it is deleted.
+async fn current_version(db: &DatabaseConnection, account: Account) -> Result<Option<i64>, DbErr> {
+    match account {
+        Account::User(id) => {
+            user::Entity::find_by_id(id)
+                .select_only()
+                .column(user::Column::CredentialVersion)
+                .into_tuple::<i64>()
+                .one(db)
+                .await
+        }
+        Account::Robot(id) => {
+            robot::Entity::find_by_id(id)
+                .select_only()
+                .column(robot::Column::CredentialVersion)
+                .filter(robot::Column::Disabled.eq(false))
+                .into_tuple::<i64>()
+                .one(db)
+                .await
+        }
+    }
+}
+
+/// The update expression that moves an account's `credential_version` on, ending every
+/// remembered login of it on every replica.
+pub fn next_credential_version<C: sea_orm::ColumnTrait>(
+    column: C,
+) -> sea_orm::sea_query::SimpleExpr {
+    Expr::col(column).add(1)
 }
 
 async fn verify_blocking(candidate: &str, stored: &str) -> bool {
@@ -350,4 +438,11 @@ mod tests {
             Credentials::None
         );
     }
+}
+
+/// Whether a verified credential may be remembered for [`CACHE_TTL`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    No,
 }

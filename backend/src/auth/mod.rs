@@ -10,7 +10,7 @@ pub mod robot;
 pub mod session;
 pub mod token;
 
-pub use credentials::{AuthError, Authenticator, Credentials};
+pub use credentials::{AuthError, Authenticator, Credentials, next_credential_version};
 pub use principal::Principal;
 pub use rbac::{Action, ProjectAccess, ProjectRole, Rbac, Resource};
 pub use robot::{RobotAccount, RobotLevel, RobotPermission};

@@ -1,4 +1,5 @@
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -46,6 +47,8 @@ impl ApiErrorCode {
 pub struct ApiError {
     pub code: ApiErrorCode,
     pub message: String,
+    /// Seconds sent in `Retry-After` (with 429 and 503), so clients know when to come back.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -53,7 +56,14 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            retry_after_seconds: None,
         }
+    }
+
+    /// Adds a `Retry-After` header to the response.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -88,6 +98,7 @@ impl ApiError {
             ApiErrorCode::ServiceUnavailable,
             "service temporarily unavailable, retry later",
         )
+        .with_retry_after(super::UNAVAILABLE_RETRY_AFTER_SECONDS)
     }
 }
 
@@ -114,7 +125,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.code.status()).json(Body {
+        let mut response = HttpResponse::build(self.code.status());
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(Body {
             errors: [Entry {
                 code: self.code,
                 message: &self.message,

@@ -8,3 +8,6 @@ mod oci;
 
 pub use api::{ApiError, ApiErrorCode};
 pub use oci::{Challenge, OciError, OciErrorCode};
+
+/// `Retry-After` sent with a 503 while the database or storage backend is unreachable.
+pub(crate) const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;

@@ -145,8 +145,17 @@ impl OciError {
             message: "service temporarily unavailable, retry later".into(),
             status: StatusCode::SERVICE_UNAVAILABLE,
             challenge: None,
-            headers: Vec::new(),
+            headers: vec![(
+                "Retry-After",
+                super::UNAVAILABLE_RETRY_AFTER_SECONDS.to_string(),
+            )],
         }
+    }
+
+    /// 429: the caller must wait `seconds` before trying again (sent as `Retry-After`).
+    pub fn too_many_requests(message: impl Into<String>, seconds: u64) -> Self {
+        Self::new(OciErrorCode::Toomanyrequests, message)
+            .with_header("Retry-After", seconds.to_string())
     }
 }
 

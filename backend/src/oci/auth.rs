@@ -67,9 +67,14 @@ pub async fn authenticate(
                 Ok(principal) => Ok(Caller::User(principal)),
                 Err(AuthError::Database(e)) => Err(db_error(&e)),
                 Err(AuthError::RobotCorrupt(e)) => Err(OciError::internal(&e)),
-                Err(e @ AuthError::Locked { .. }) => {
-                    Err(OciError::new(OciErrorCode::Toomanyrequests, e.to_string()))
-                }
+                Err(
+                    e @ AuthError::Locked {
+                        retry_after_seconds,
+                    },
+                ) => Err(OciError::too_many_requests(
+                    e.to_string(),
+                    retry_after_seconds,
+                )),
                 Err(AuthError::BadCredentials | AuthError::Malformed) => {
                     Err(challenge(state, req, scopes.to_vec(), false))
                 }

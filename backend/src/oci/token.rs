@@ -29,9 +29,9 @@ async fn login(state: &AppState, username: &str, password: &str) -> Result<Princ
         .map_err(|e| match e {
             AuthError::Database(e) => db_error(&e),
             AuthError::RobotCorrupt(e) => OciError::internal(&e),
-            e @ AuthError::Locked { .. } => {
-                OciError::new(OciErrorCode::Toomanyrequests, e.to_string())
-            }
+            e @ AuthError::Locked {
+                retry_after_seconds,
+            } => OciError::too_many_requests(e.to_string(), retry_after_seconds),
             AuthError::BadCredentials | AuthError::Malformed => bad_credentials(),
         })
 }

@@ -46,18 +46,34 @@ fn stale<C: ColumnTrait>(touched: C, created: C, cutoff: DateTime<Utc>) -> Condi
 }
 
 /// Blobs that no manifest references or holds as content.
+///
+/// Correlated `NOT EXISTS` anti-joins, each an index lookup per blob
+/// (`idx_manifest_references_digest`, `idx_manifests_digest`): a `NOT IN (subquery)` made
+/// SQLite rebuild a temporary set of every manifest digest for each page of candidates, and
+/// PostgreSQL falls back to rescanning the subquery per row once its set outgrows `work_mem`.
 fn unreferenced_blob() -> Condition {
     let referenced = Query::select()
-        .column(manifest_reference::Column::Digest)
+        .expr(Expr::val(1))
         .from(manifest_reference::Entity)
+        .and_where(
+            Expr::col((
+                manifest_reference::Entity,
+                manifest_reference::Column::Digest,
+            ))
+            .equals((blob::Entity, blob::Column::Digest)),
+        )
         .to_owned();
     let contents = Query::select()
-        .column(manifest::Column::Digest)
+        .expr(Expr::val(1))
         .from(manifest::Entity)
+        .and_where(
+            Expr::col((manifest::Entity, manifest::Column::Digest))
+                .equals((blob::Entity, blob::Column::Digest)),
+        )
         .to_owned();
     Condition::all()
-        .add(blob::Column::Digest.not_in_subquery(referenced))
-        .add(blob::Column::Digest.not_in_subquery(contents))
+        .add(Expr::exists(referenced).not())
+        .add(Expr::exists(contents).not())
 }
 
 /// Manifests with no tag, that no index in their repository lists, and that are not a
@@ -162,6 +178,31 @@ impl Registry {
             // Only a runtime shutting down cancels the task, like a crash (see the crash window
             // in docs/ARCHITECTURE.md); the next run looks at the row again.
             Err(_) => Ok(false),
+        }
+    }
+
+    /// Deletes every blob of `candidates` that is still garbage, in one transaction (the same
+    /// re-check under the rows' locks as [`Registry::gc_delete_blob`], for a whole batch at a
+    /// time: one commit per batch instead of one per blob). Returns the ids deleted.
+    ///
+    /// # Errors
+    /// Storage or database failures; nothing of the batch is deleted then.
+    pub async fn gc_delete_blobs(
+        &self,
+        candidates: &[BlobCandidate],
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<i64>, RegistryError> {
+        let db = self.db.clone();
+        let store = self.store.clone();
+        let candidates = candidates.to_vec();
+        let task =
+            tokio::spawn(
+                async move { delete_blobs(&db, store.as_ref(), &candidates, cutoff).await },
+            );
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Ok(Vec::new()),
         }
     }
 
@@ -280,4 +321,56 @@ async fn delete_blob(
     store.delete(&digest).await?;
     txn.commit().await?;
     Ok(true)
+}
+
+async fn delete_blobs(
+    db: &sea_orm::DatabaseConnection,
+    store: &dyn crate::storage::BlobStore,
+    candidates: &[BlobCandidate],
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<i64>, RegistryError> {
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let still_garbage = || {
+        Condition::all()
+            .add(blob::Column::Id.is_in(ids.iter().copied()))
+            .add(stale(
+                blob::Column::TouchedAt,
+                blob::Column::CreatedAt,
+                cutoff,
+            ))
+            .add(unreferenced_blob())
+    };
+    let txn = db.begin().await?;
+    // The conditional update takes the locks (PostgreSQL: the rows'; SQLite: the write lock)
+    // before the survivors are read, so nothing can reference or touch them until commit.
+    let locked = blob::Entity::update_many()
+        .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
+        .filter(still_garbage())
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(Vec::new());
+    }
+    let doomed: Vec<i64> = blob::Entity::find()
+        .select_only()
+        .column(blob::Column::Id)
+        .filter(still_garbage())
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    repository_blob::Entity::delete_many()
+        .filter(repository_blob::Column::BlobId.is_in(doomed.iter().copied()))
+        .exec(&txn)
+        .await?;
+    blob::Entity::delete_many()
+        .filter(blob::Column::Id.is_in(doomed.iter().copied()))
+        .exec(&txn)
+        .await?;
+    let doomed_set: std::collections::HashSet<i64> = doomed.iter().copied().collect();
+    for candidate in candidates.iter().filter(|c| doomed_set.contains(&c.id)) {
+        store.delete(&candidate.digest.parse::<Digest>()?).await?;
+    }
+    txn.commit().await?;
+    Ok(doomed)
 }

@@ -30,7 +30,7 @@ pub use error::{RegistryError, upload_range};
 pub use fsck::FsckReport;
 pub use manifests::{ManifestPut, ManifestStored, Referrer, StoredManifest};
 pub use media::MediaType;
-pub use uploads::{UploadStates, UploadStatus};
+pub use uploads::{UploadPurge, UploadStates, UploadStatus};
 
 /// Shared handle on the registry's state.
 pub struct Registry {

@@ -33,6 +33,16 @@ pub struct UploadStates {
     slots: Mutex<HashMap<String, Slot>>,
 }
 
+/// What [`Registry::purge_stale_uploads`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadPurge {
+    /// Upload sessions (their rows and their storage).
+    pub sessions: usize,
+    /// Storage uploads nothing refers to any more: dangling S3 multipart uploads (from a crash
+    /// while a blob was assembled) and temporary files of the filesystem store.
+    pub abandoned: usize,
+}
+
 impl UploadStates {
     fn slot(&self, id: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -278,12 +288,15 @@ impl Registry {
 
     /// Removes sessions idle for longer than `max_age_seconds`, storage uploads that have no
     /// session row, session rows whose storage session is gone (both left by a crash between
-    /// two writes), and abandoned temporary objects or multipart uploads older than
-    /// `max_age_seconds`. Returns how many were removed.
+    /// two writes), and abandoned temporary files or dangling S3 multipart uploads older than
+    /// `max_age_seconds`. Returns how many of each were removed.
     ///
     /// # Errors
     /// Storage or database failures.
-    pub async fn purge_stale_uploads(&self, max_age_seconds: u64) -> Result<usize, RegistryError> {
+    pub async fn purge_stale_uploads(
+        &self,
+        max_age_seconds: u64,
+    ) -> Result<UploadPurge, RegistryError> {
         let cutoff = Utc::now() - chrono::Duration::seconds(max_age_seconds as i64);
         let stale = upload_session::Entity::find()
             .filter(upload_session::Column::UpdatedAt.lt(cutoff))
@@ -301,8 +314,11 @@ impl Registry {
         // Storage sessions without a row, and rows without storage.
         removed += self.recover_upload_sessions().await?;
         let max_age = std::time::Duration::from_secs(max_age_seconds);
-        removed += self.store.purge_abandoned(max_age).await?;
-        Ok(removed)
+        let abandoned = self.store.purge_abandoned(max_age).await?;
+        Ok(UploadPurge {
+            sessions: removed,
+            abandoned,
+        })
     }
 
     /// Fails with [`RegistryError::ProjectUnknown`] unless the project of `name` exists.

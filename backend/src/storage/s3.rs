@@ -641,7 +641,9 @@ impl BlobStore for S3BlobStore {
                 // Some S3-compatible servers do not list multipart uploads; sessions still
                 // record theirs, so abort_upload cleans up what a crash left.
                 Err(err) if status_of(&err) == Some(501) => {
-                    tracing::debug!("S3 server cannot list multipart uploads; skipped");
+                    tracing::warn!(
+                        "the S3 server cannot list multipart uploads: dangling ones are not swept"
+                    );
                     return Ok(aborted);
                 }
                 Err(err) => return Err(sdk_error("ListMultipartUploads", err)),
@@ -650,9 +652,8 @@ impl BlobStore for S3BlobStore {
                 let started = upload
                     .initiated()
                     .and_then(|t| std::time::SystemTime::try_from(*t).ok());
-                if let (Some(key), Some(upload_id), Some(started)) =
-                    (upload.key(), upload.upload_id(), started)
-                    && started < cutoff
+                if let (Some(key), Some(upload_id)) = (upload.key(), upload.upload_id())
+                    && started_before(started, cutoff)
                 {
                     self.abort_multipart(key, upload_id).await?;
                     aborted += 1;
@@ -668,6 +669,12 @@ impl BlobStore for S3BlobStore {
         }
         Ok(aborted)
     }
+}
+
+/// Whether a multipart upload started at `started` is old enough to abort. One without a start
+/// time is left alone: it cannot be told from an upload in flight.
+fn started_before(started: Option<std::time::SystemTime>, cutoff: std::time::SystemTime) -> bool {
+    started.is_some_and(|s| s < cutoff)
 }
 
 #[cfg(test)]

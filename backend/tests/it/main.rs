@@ -20,6 +20,7 @@ mod outage;
 mod proxy;
 mod rbac;
 mod registry;
+mod replicas;
 mod robots;
 mod scale;
 mod support;

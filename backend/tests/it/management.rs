@@ -557,6 +557,16 @@ async fn configuration_search_statistics_and_metadata() {
         json!({"value": "db_auth", "editable": false})
     );
     assert_eq!(config["project_creation_restriction"]["editable"], true);
+    for (key, item) in config.as_object().unwrap() {
+        assert!(
+            item["editable"].is_boolean(),
+            "{key} says whether it is editable"
+        );
+        assert!(
+            item.get("value").is_some() != item["is_set"].is_boolean(),
+            "{key}: a value, or (write-only) only whether it is set"
+        );
+    }
     let res = app
         .admin(Method::PUT, "/api/v2.0/configurations")
         .json(&json!({"auth_mode": "ldap_auth"}))

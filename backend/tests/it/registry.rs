@@ -1330,7 +1330,7 @@ async fn upload_sessions_survive_a_restart_and_stale_ones_are_purged() {
         "activity keeps a session young"
     );
     let removed = app.state.registry.purge_stale_uploads(1).await.unwrap();
-    assert_eq!(removed, 1, "only the abandoned session is purged");
+    assert_eq!(removed.sessions, 1, "only the abandoned session is purged");
     let res = app.admin(Method::GET, &abandoned).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(res).await, "BLOB_UPLOAD_UNKNOWN");

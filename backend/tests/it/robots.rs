@@ -404,6 +404,7 @@ async fn repeated_failed_logins_lock_the_account() {
         StatusCode::TOO_MANY_REQUESTS,
         "locked even with the right password"
     );
+    assert_retry_after(&res, 60);
     assert_eq!(error_code(res).await, "TOO_MANY_REQUESTS");
     let res = app.token(Some(("u1", USER_PASSWORD)), &[]).await;
     assert_eq!(
@@ -411,10 +412,37 @@ async fn repeated_failed_logins_lock_the_account() {
         StatusCode::TOO_MANY_REQUESTS,
         "the lock holds on every login path"
     );
+    assert_retry_after(&res, 60);
+    let res = app
+        .as_user("u1", Method::GET, "/api/v2.0/users/current")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "Basic on the REST API"
+    );
+    assert_retry_after(&res, 60);
+    let res = app.as_user("u1", Method::GET, "/v2/").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "Basic on /v2");
+    assert_retry_after(&res, 60);
+    assert_eq!(error_code(res).await, "TOOMANYREQUESTS");
     let res = app.token(Some(("admin", ADMIN_PASSWORD)), &[]).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
         "other accounts are unaffected"
+    );
+}
+
+/// A 429 says in whole seconds, at most the lockout, when to come back.
+fn assert_retry_after(res: &reqwest::Response, lockout_seconds: u64) {
+    let seconds: u64 = header(res, "retry-after")
+        .parse()
+        .expect("Retry-After is delay-seconds");
+    assert!(
+        (1..=lockout_seconds).contains(&seconds),
+        "Retry-After {seconds} within the lockout of {lockout_seconds}s"
     );
 }

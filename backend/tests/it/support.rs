@@ -99,6 +99,19 @@ impl TestApp {
         }
     }
 
+    /// A second server (another replica) on the same database and blob store.
+    pub async fn replica(&self) -> Self {
+        let url = self.state.config.database_url();
+        let blobs = self.state.config.storage.clone();
+        let root = self.state.config.storage_path();
+        Self::start_with(move |c| {
+            c.database.url = Some(url);
+            c.storage = blobs;
+            c.storage.path = Some(root);
+        })
+        .await
+    }
+
     /// Stops the server and hands back its data directory.
     pub async fn stop(self) -> tempfile::TempDir {
         self.handle.stop(true).await;

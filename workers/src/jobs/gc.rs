@@ -1,10 +1,13 @@
 //! Online garbage collection, in three resumable phases: untagged artifacts (when asked),
-//! unreferenced blobs, stale upload sessions. Pushes and pulls continue meanwhile; the rules
-//! that make that safe are in `berth::registry::gc`.
+//! unreferenced blobs, stale upload sessions with their dangling storage uploads (S3 multipart
+//! uploads older than `registry.upload_max_age_seconds`, temporary files). Pushes and pulls
+//! continue meanwhile; the rules that make that safe are in `berth::registry::gc`.
 //!
 //! Parameters (Harbor's): `dry_run` (report only), `delete_untagged`, and Berth's
 //! `grace_seconds` (default `workers.gc_grace_seconds`) and `batch_size` (default 500). The
 //! checkpoint records the phase and the last id done, so a retried run continues there.
+
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use berth::jobs::kinds;
@@ -36,6 +39,9 @@ struct Progress {
     blobs_deleted: u64,
     bytes_freed: i64,
     uploads_removed: u64,
+    /// Dangling S3 multipart uploads (or temporary files) aborted.
+    #[serde(default)]
+    storage_uploads_aborted: u64,
 }
 
 #[async_trait]
@@ -123,13 +129,20 @@ impl Job for GarbageCollection {
                     .await?;
                 break;
             };
+            let deleted: HashSet<i64> = if params.dry_run {
+                found.iter().map(|c| c.id).collect()
+            } else {
+                registry
+                    .gc_delete_blobs(&found, cutoff)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
             let mut done = Vec::new();
-            for candidate in &found {
-                if params.dry_run || registry.gc_delete_blob(candidate, cutoff).await? {
-                    p.blobs_deleted += 1;
-                    p.bytes_freed += candidate.size;
-                    done.push(format!("{} ({} bytes)", candidate.digest, candidate.size));
-                }
+            for candidate in found.iter().filter(|c| deleted.contains(&c.id)) {
+                p.blobs_deleted += 1;
+                p.bytes_freed += candidate.size;
+                done.push(format!("{} ({} bytes)", candidate.digest, candidate.size));
             }
             if !done.is_empty() {
                 ctx.info(format!("{verb} {} blobs: {}", done.len(), done.join(", ")))
@@ -143,15 +156,28 @@ impl Job for GarbageCollection {
         if p.phase == "uploads" {
             if !params.dry_run {
                 let max_age = ctx.state.config.registry.upload_max_age_seconds;
-                p.uploads_removed = registry.purge_stale_uploads(max_age).await? as u64;
+                let purged = registry.purge_stale_uploads(max_age).await?;
+                p.uploads_removed = purged.sessions as u64;
+                p.storage_uploads_aborted = purged.abandoned as u64;
+                ctx.info(format!(
+                    "removed {} stale upload sessions; aborted {} dangling storage uploads \
+                     (S3 multipart uploads or temporary files) older than {max_age} s",
+                    purged.sessions, purged.abandoned
+                ))
+                .await;
             }
             next_phase(&mut p, "done");
             ctx.checkpoint(serde_json::to_value(&p).unwrap_or_default())
                 .await?;
         }
         Ok(format!(
-            "{verb} {} untagged manifests and {} blobs, {} bytes; removed {} stale upload sessions",
-            p.manifests_deleted, p.blobs_deleted, p.bytes_freed, p.uploads_removed
+            "{verb} {} untagged manifests and {} blobs, {} bytes; removed {} stale upload sessions \
+             and {} dangling storage uploads",
+            p.manifests_deleted,
+            p.blobs_deleted,
+            p.bytes_freed,
+            p.uploads_removed,
+            p.storage_uploads_aborted
         ))
     }
 }

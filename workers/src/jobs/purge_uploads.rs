@@ -20,6 +20,9 @@ impl Job for PurgeUploads {
     async fn run(&self, ctx: &JobContext) -> Result<String, JobError> {
         let max_age = ctx.state.config.registry.upload_max_age_seconds;
         let removed = ctx.state.registry.purge_stale_uploads(max_age).await?;
-        Ok(format!("removed {removed} stale upload sessions"))
+        Ok(format!(
+            "removed {} stale upload sessions and {} abandoned storage uploads",
+            removed.sessions, removed.abandoned
+        ))
     }
 }

@@ -42,6 +42,37 @@ pub fn manifest(config: &[u8], layers: &[&[u8]]) -> Vec<u8> {
     .expect("manifest json")
 }
 
+/// The environment variable naming a PostgreSQL server for the tests (as for the backend's
+/// tests). When set, every test server gets a schema of its own in that database; when unset,
+/// an SQLite file in the test's data directory.
+pub const TEST_DATABASE_URL: &str = "BERTH_TEST_DATABASE_URL";
+
+/// The prefix of the schemas the tests create (scripts/test.sh drops them before a run).
+pub const TEST_DATABASE_PREFIX: &str = "berth_t_";
+
+/// A fresh PostgreSQL schema for a server on `data_dir`, when [`TEST_DATABASE_URL`] is set,
+/// named after the directory so a restart on it finds its data.
+pub async fn test_database_url(data_dir: &std::path::Path) -> Option<String> {
+    use sea_orm::ConnectionTrait;
+    let base = std::env::var(TEST_DATABASE_URL)
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let digest = Digest::of(Algorithm::Sha256, data_dir.to_string_lossy().as_bytes());
+    let name = format!("{TEST_DATABASE_PREFIX}w{}", &digest.hex()[..20]);
+    let admin = sea_orm::Database::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL}: {e}"));
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{name}\""))
+        .await
+        .expect("create test schema");
+    admin.close().await.expect("close admin connection");
+    let mut url = url::Url::parse(&base).expect("BERTH_TEST_DATABASE_URL is a URL");
+    url.query_pairs_mut()
+        .append_pair("options", &format!("-c search_path={name}"));
+    Some(url.to_string())
+}
+
 /// The Redis URL the test script provides, if any.
 pub fn redis_url() -> Option<String> {
     std::env::var("BERTH_TEST_REDIS_URL")
@@ -88,6 +119,7 @@ impl TestApp {
             data_dir: Some(data_dir.path().to_owned()),
         };
         let mut config = Config::load(None, &overrides).expect("config");
+        config.database.url = test_database_url(data_dir.path()).await;
         tweak(&mut config);
         let workers_config = config.workers.clone();
         let state = AppState::build(config, Some(ADMIN_PASSWORD.into()))

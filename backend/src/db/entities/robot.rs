@@ -24,6 +24,8 @@ pub struct Model {
     /// `local` (a user) or `robot`.
     pub creator_type: String,
     pub creator_ref: String,
+    /// Incremented by every change that must end remembered logins of this account.
+    pub credential_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

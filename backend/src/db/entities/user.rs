@@ -13,6 +13,8 @@ pub struct Model {
     pub comment: String,
     pub password_hash: String,
     pub sysadmin: bool,
+    /// Incremented by every change that must end remembered logins of this account.
+    pub credential_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
