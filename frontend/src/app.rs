@@ -9,8 +9,8 @@ use leptos_router::path;
 use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::admin::{
-    AuditLogsPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage, SystemPage, SystemRobotsPage,
-    UsersPage,
+    AuditLogsPage, ConfigurationPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage, SystemPage,
+    SystemRobotsPage, UsersPage,
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
@@ -114,6 +114,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/admin/gc") view=GcPage />
                     <Route path=path!("/admin/labels") view=GlobalLabelsPage />
                     <Route path=path!("/admin/groups") view=GroupsPage />
+                    <Route path=path!("/admin/configuration") view=ConfigurationPage />
                     <Route path=path!("/admin/jobs") view=JobsPage />
                 </Routes>
             </main>

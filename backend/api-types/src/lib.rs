@@ -18,7 +18,9 @@ pub mod system;
 pub mod user;
 
 pub use access::{Permission, Permissions};
-pub use admin::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult};
+pub use admin::{
+    AuditLog, ConfigItem, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult,
+};
 pub use artifact::{
     Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewLabel, NewTag, Platform,
     Repository, RepositoryChange, Tag,
