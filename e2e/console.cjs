@@ -400,6 +400,22 @@ async function run(page) {
     await shot(page, "34-project-configuration");
   });
 
+  await step("immutability: a rule protects tag v1 from deletion until it is removed", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/immutability`);
+    await page.getByText("No immutability rules.").waitFor();
+    await page.getByLabel("Tags pattern").fill("v1");
+    await page.getByRole("button", { name: "+ Add rule" }).click();
+    await page.locator('tr[data-rule="v1"]').waitFor();
+    await shot(page, "37-immutability");
+    await page.goto(`${REPO_PAGE}/-/${digest}`);
+    await page.locator('tr[data-tag="v1"]').getByRole("button", { name: "Delete tag" }).click();
+    await page.getByRole("alert").filter({ hasText: "is immutable" }).waitFor();
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), digest);
+    await page.goto(`${BASE}/projects/${PROJECT}/immutability`);
+    await page.locator('tr[data-rule="v1"]').getByRole("button", { name: "Delete rule" }).click();
+    await page.getByText("No immutability rules.").waitFor();
+  });
+
   await step("administration → configuration changes an editable setting", async () => {
     await page.goto(`${BASE}/admin/configuration`);
     const row = page.locator('tr[data-setting="robot_token_duration"]');

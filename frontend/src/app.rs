@@ -14,8 +14,8 @@ use crate::pages::admin::{
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
-    ConfigurationTab, LabelsTab, LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab,
-    SummaryTab,
+    ConfigurationTab, ImmutabilityTab, LabelsTab, LogsTab, MembersTab, ProjectPage,
+    RepositoriesTab, RobotsTab, SummaryTab,
 };
 use crate::pages::projects::ProjectsPage;
 use crate::pages::repository::RepositoryRoute;
@@ -106,6 +106,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("logs") view=LogsTab />
                         <Route path=path!("labels") view=LabelsTab />
                         <Route path=path!("configuration") view=ConfigurationTab />
+                        <Route path=path!("immutability") view=ImmutabilityTab />
                     </ParentRoute>
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/system") view=SystemPage />

@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 pub mod artifact;
 pub mod error;
+pub mod immutable;
 pub mod markdown;
 pub mod member;
 pub mod permission;
@@ -26,6 +27,7 @@ pub use artifact::{
     Repository, RepositoryChange, Tag,
 };
 pub use error::{ErrorBody, ErrorItem};
+pub use immutable::ImmutableRule;
 pub use member::{
     GroupMemberReq, MemberGroup, MemberUser, NewUserGroup, ProjectMember, ProjectMemberReq,
     RoleReq, UserGroup,

@@ -1,6 +1,7 @@
 //! One project: its header, tabs and the tab pages.
 
 mod configuration;
+mod immutability;
 mod labels;
 mod logs;
 mod members;
@@ -18,6 +19,7 @@ use crate::api;
 use crate::app::Session;
 use crate::components::error::error_fallback;
 pub use configuration::ConfigurationTab;
+pub use immutability::ImmutabilityTab;
 pub use labels::LabelsTab;
 pub use logs::LogsTab;
 pub use members::MembersTab;
@@ -75,6 +77,7 @@ fn ProjectFrame(
     let logs_href = format!("{base}/logs");
     let labels_href = format!("{base}/labels");
     let configuration_href = format!("{base}/configuration");
+    let immutability_href = format!("{base}/immutability");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
     let access_level = if project.is_public() {
@@ -112,6 +115,9 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("metadata", "read")>
                     <A href=configuration_href.clone()>"Configuration"</A>
+                </Show>
+                <Show when=move || access.allows("immutable-tag", "list")>
+                    <A href=immutability_href.clone()>"Immutability"</A>
                 </Show>
                 <Show when=move || access.allows("log", "list")>
                     <A href=logs_href.clone()>"Logs"</A>
