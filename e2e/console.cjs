@@ -400,6 +400,39 @@ async function run(page) {
     await shot(page, "34-project-configuration");
   });
 
+  await step("immutability: a rule protects tag v1 from deletion until it is removed", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/immutability`);
+    await page.getByText("No immutability rules.").waitFor();
+    await page.getByLabel("Tags pattern").fill("v1");
+    await page.getByRole("button", { name: "+ Add rule" }).click();
+    await page.locator('tr[data-rule="v1"]').waitFor();
+    await shot(page, "37-immutability");
+    await page.goto(`${REPO_PAGE}/-/${digest}`);
+    await page.locator('tr[data-tag="v1"]').getByRole("button", { name: "Delete tag" }).click();
+    await page.getByRole("alert").filter({ hasText: "is immutable" }).waitFor();
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), digest);
+    await page.goto(`${BASE}/projects/${PROJECT}/immutability`);
+    await page.locator('tr[data-rule="v1"]').getByRole("button", { name: "Delete rule" }).click();
+    await page.getByText("No immutability rules.").waitFor();
+  });
+
+  await step("administration → configuration changes an editable setting", async () => {
+    await page.goto(`${BASE}/admin/configuration`);
+    const row = page.locator('tr[data-setting="robot_token_duration"]');
+    await row.waitFor();
+    assert.equal(await page.locator('tr[data-setting="auth_mode"]').count(), 0, "read-only items are left out");
+    await row.getByLabel("robot_token_duration").fill("soon");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByRole("alert").filter({ hasText: "needs a number" }).waitFor();
+    await row.getByLabel("robot_token_duration").fill("45");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.reload();
+    await page.locator('tr[data-setting="robot_token_duration"]').waitFor();
+    assert.equal(await page.getByLabel("robot_token_duration").inputValue(), "45");
+    await shot(page, "36-configuration");
+  });
+
   await step("100,000 artifacts in one repository: the first and the last page load quickly", async () => {
     pushImage(`${PROJECT}/big`, "latest");
     const seeded = execFileSync(
@@ -550,7 +583,7 @@ async function run(page) {
     await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     assert.equal(await page.locator('tr[data-user="admin"]').count(), 0);
     await shot(page, "15-developer-admin-denied");
-    for (const admin of ["groups", "labels", "robots", "gc", "jobs", "audit-logs"]) {
+    for (const admin of ["groups", "labels", "robots", "gc", "jobs", "audit-logs", "configuration"]) {
       await page.goto(`${BASE}/admin/${admin}`);
       await page.getByRole("alert").filter({ hasText: "Only system administrators" }).waitFor();
     }

@@ -17,6 +17,7 @@ NODE_DIR="${BERTH_CACHE_DIR:-/var/cache/berth}/e2e-node"
   e2e_die "playwright-core missing: run scripts/install-frontend.sh"
 [[ -x /usr/bin/chromium ]] || e2e_die "chromium missing: run scripts/install-frontend.sh"
 [[ -x "$BERTH_TOOLS_DIR/crane" ]] || e2e_die "crane missing: run scripts/install-tools.sh"
+command -v python3 >/dev/null || e2e_die "python3 missing (it seeds the 100,000-artifact test)"
 [[ -f "$E2E_REPO_ROOT/frontend/dist/index.html" ]] ||
   e2e_die "the console is not built: run scripts/build-frontend.sh"
 

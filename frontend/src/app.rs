@@ -10,13 +10,13 @@ use crate::api::{self, session};
 use crate::components::nav::{SideNav, TopBar};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{
-    AuditLogsPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage, RegistriesPage, SystemPage,
-    SystemRobotsPage, UsersPage,
+    AuditLogsPage, ConfigurationPage, GcPage, GlobalLabelsPage, GroupsPage, JobsPage,
+    RegistriesPage, SystemPage, SystemRobotsPage, UsersPage,
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
-    ConfigurationTab, LabelsTab, LogsTab, MembersTab, ProjectPage, RepositoriesTab, RobotsTab,
-    SummaryTab, WebhooksTab,
+    ConfigurationTab, ImmutabilityTab, LabelsTab, LogsTab, MembersTab, ProjectPage,
+    RepositoriesTab, RobotsTab, SummaryTab, WebhooksTab,
 };
 use crate::pages::projects::ProjectsPage;
 use crate::pages::repository::RepositoryRoute;
@@ -107,6 +107,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("logs") view=LogsTab />
                         <Route path=path!("labels") view=LabelsTab />
                         <Route path=path!("configuration") view=ConfigurationTab />
+                        <Route path=path!("immutability") view=ImmutabilityTab />
                         <Route path=path!("webhooks") view=WebhooksTab />
                     </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
@@ -117,6 +118,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/admin/gc") view=GcPage />
                     <Route path=path!("/admin/labels") view=GlobalLabelsPage />
                     <Route path=path!("/admin/groups") view=GroupsPage />
+                    <Route path=path!("/admin/configuration") view=ConfigurationPage />
                     <Route path=path!("/admin/jobs") view=JobsPage />
                     <Route path=path!("/admin/registries") view=RegistriesPage />
                 </Routes>

@@ -134,6 +134,30 @@ pub fn progress_pairs(progress: &Value) -> Vec<(String, String)> {
     }
 }
 
+/// One setting of `GET /configurations`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigItem {
+    /// A string, number or boolean, by setting.
+    pub value: Value,
+    #[serde(default)]
+    pub editable: bool,
+}
+
+/// Reads what a person typed for a setting whose current value is `current`: a number for a
+/// numeric setting (`None` when it does not parse), the text otherwise.
+pub fn typed_setting(current: &Value, input: &str) -> Option<Value> {
+    match current {
+        Value::Number(_) => input
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(Value::from)
+            .or_else(|| input.trim().parse::<f64>().ok().map(Value::from)),
+        Value::Bool(_) => input.trim().parse::<bool>().ok().map(Value::Bool),
+        _ => Some(Value::String(input.to_owned())),
+    }
+}
+
 /// An audit log entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLog {
@@ -224,6 +248,23 @@ mod tests {
         };
         assert!(run.dry_run());
         assert!(!GcRun::default().dry_run());
+    }
+
+    #[test]
+    fn typed_setting_follows_the_current_type() {
+        assert_eq!(
+            typed_setting(&Value::from(30), " 45 "),
+            Some(Value::from(45))
+        );
+        assert_eq!(typed_setting(&Value::from(30), "soon"), None);
+        assert_eq!(
+            typed_setting(&Value::Bool(false), "true"),
+            Some(Value::Bool(true))
+        );
+        assert_eq!(
+            typed_setting(&Value::from("everyone"), "adminonly"),
+            Some(Value::from("adminonly"))
+        );
     }
 
     #[test]

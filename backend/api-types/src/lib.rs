@@ -9,6 +9,7 @@ pub mod access;
 pub mod admin;
 pub mod artifact;
 pub mod error;
+pub mod immutable;
 pub mod integration;
 pub mod markdown;
 pub mod member;
@@ -19,12 +20,15 @@ pub mod system;
 pub mod user;
 
 pub use access::{Permission, Permissions};
-pub use admin::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult};
+pub use admin::{
+    AuditLog, ConfigItem, GcRun, GcSchedule, Job, JobAction, Queue, Schedule, SearchResult,
+};
 pub use artifact::{
     Accessory, Artifact, HistoryEntry, Label, LabelRef, Layer, NewLabel, NewTag, Platform,
     Repository, RepositoryChange, Tag,
 };
 pub use error::{ErrorBody, ErrorItem};
+pub use immutable::ImmutableRule;
 pub use integration::{
     NewRegistry, Registry, RegistryCredential, RegistryPing, WebhookEvents, WebhookExecution,
     WebhookPolicy, WebhookPolicyReq, WebhookTarget,

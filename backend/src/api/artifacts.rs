@@ -785,7 +785,8 @@ pub async fn create_tag(
 
 /// Removes one tag; the artifact stays.
 ///
-/// Needs the project's `tag:delete` permission.
+/// Needs the project's `tag:delete` permission; a tag protected by an immutability rule is
+/// refused with 412.
 #[utoipa::path(
     delete,
     operation_id = "artifacts_delete_tag",
@@ -802,6 +803,7 @@ pub async fn create_tag(
         (status = 401, description = "Authentication required", body = super::docs::Errors),
         (status = 403, description = "Not allowed", body = super::docs::Errors),
         (status = 404, description = "No such artifact or tag", body = super::docs::Errors),
+        (status = 412, description = "An immutability rule protects the tag", body = super::docs::Errors),
     )
 )]
 pub async fn delete_tag(
@@ -820,6 +822,10 @@ pub async fn delete_tag(
     )
     .await?;
     let row = state.registry.resolve(&repo.name, &reference).await?;
+    state
+        .registry
+        .refuse_immutable(&state.db, &repo, std::slice::from_ref(&tag_name))
+        .await?;
     let deleted = tag::Entity::delete_many()
         .filter(tag::Column::ManifestId.eq(row.id))
         .filter(tag::Column::Name.eq(&tag_name))

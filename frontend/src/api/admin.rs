@@ -1,6 +1,10 @@
 //! Administration calls: garbage collection, the job service, audit logs and global search.
 
-use berth_api_types::{AuditLog, GcRun, GcSchedule, Job, JobAction, Queue, SearchResult};
+use std::collections::BTreeMap;
+
+use berth_api_types::{
+    AuditLog, ConfigItem, GcRun, GcSchedule, Job, JobAction, Queue, SearchResult,
+};
 use gloo_net::http::Request;
 
 use super::{ApiError, BASE, Page, encode, json, page, send, send_json};
@@ -96,4 +100,18 @@ pub async fn audit_logs(
 /// `GET /search?q=`: projects and repositories whose names contain `q`.
 pub async fn search(q: &str) -> Result<SearchResult, ApiError> {
     json(send(Request::get(&format!("{BASE}/search?q={}", encode(q)))).await?).await
+}
+
+/// `GET /configurations`: every setting with its value and whether it can change.
+pub async fn configurations() -> Result<BTreeMap<String, ConfigItem>, ApiError> {
+    json(send(Request::get(&format!("{BASE}/configurations"))).await?).await
+}
+
+/// `PUT /configurations` with one setting.
+pub async fn set_configuration(key: &str, value: serde_json::Value) -> Result<(), ApiError> {
+    let mut body = serde_json::Map::new();
+    body.insert(key.to_owned(), value);
+    send_json(Request::put(&format!("{BASE}/configurations")), &body)
+        .await
+        .map(drop)
 }

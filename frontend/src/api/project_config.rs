@@ -1,8 +1,9 @@
-//! Labels (global and per project) and a project's metadata switches.
+//! Labels (global and per project), a project's metadata switches and its tag immutability
+//! rules.
 
 use std::collections::BTreeMap;
 
-use berth_api_types::{Label, NewLabel};
+use berth_api_types::{ImmutableRule, Label, NewLabel};
 use gloo_net::http::Request;
 use serde::Serialize;
 
@@ -58,4 +59,27 @@ pub async fn update_metadata(
     send_json(request, &ProjectUpdate { metadata })
         .await
         .map(drop)
+}
+
+fn rules_url(project: &str) -> String {
+    format!("{BASE}/projects/{}/immutabletagrules", encode(project))
+}
+
+/// `GET /projects/{project}/immutabletagrules`.
+pub async fn immutable_rules(project: &str) -> Result<Vec<ImmutableRule>, ApiError> {
+    let request = Request::get(&rules_url(project)).header("X-Is-Resource-Name", "true");
+    json(send(request).await?).await
+}
+
+/// `POST /projects/{project}/immutabletagrules`.
+pub async fn create_immutable_rule(project: &str, rule: &ImmutableRule) -> Result<(), ApiError> {
+    let request = Request::post(&rules_url(project)).header("X-Is-Resource-Name", "true");
+    send_json(request, rule).await.map(drop)
+}
+
+/// `DELETE /projects/{project}/immutabletagrules/{id}`.
+pub async fn delete_immutable_rule(project: &str, id: i64) -> Result<(), ApiError> {
+    let url = format!("{}/{id}", rules_url(project));
+    let request = Request::delete(&url).header("X-Is-Resource-Name", "true");
+    send(request).await.map(drop)
 }

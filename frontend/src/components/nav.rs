@@ -44,6 +44,7 @@ pub fn SideNav() -> impl IntoView {
                 <A href="/admin/labels">"Labels"</A>
                 <A href="/admin/registries">"Registries"</A>
                 <A href="/admin/audit-logs">"Audit logs"</A>
+                <A href="/admin/configuration">"Configuration"</A>
                 <A href="/admin/gc">"Garbage collection"</A>
                 <A href="/admin/jobs">"Job service"</A>
                 <A href="/admin/system">"System info"</A>

@@ -276,6 +276,24 @@ async fn immutable_tags_refuse_repush_and_delete() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "delete {reference}");
         assert_eq!(first_error(res).await.0, "DENIED");
     }
+    // The REST API refuses to delete the protected tag too (the console's "Delete tag").
+    let res = app
+        .admin(
+            Method::DELETE,
+            &format!("/api/v2.0/projects/frozen/repositories/app%252Fweb/artifacts/{v1}/tags/v1"),
+        )
+        .send()
+        .await
+        .expect("delete tag");
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    let body: Value = res.json().await.expect("json");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("immutable"),
+        "{body}"
+    );
 
     // Tags and repositories outside the rule move freely.
     app.push("frozen/app/web", "latest", b"{\"v\":1}", &[b"one"])

@@ -1,6 +1,7 @@
 //! Administration pages, for system administrators only.
 
 mod audit;
+mod configuration;
 mod gc;
 mod groups;
 mod jobs;
@@ -13,6 +14,7 @@ mod users;
 use leptos::prelude::*;
 
 pub use audit::AuditLogsPage;
+pub use configuration::ConfigurationPage;
 pub use gc::GcPage;
 pub use groups::GroupsPage;
 pub use jobs::JobsPage;

@@ -1,6 +1,7 @@
 //! One project: its header, tabs and the tab pages.
 
 mod configuration;
+mod immutability;
 mod labels;
 mod logs;
 mod members;
@@ -19,6 +20,7 @@ use crate::api;
 use crate::app::Session;
 use crate::components::error::error_fallback;
 pub use configuration::ConfigurationTab;
+pub use immutability::ImmutabilityTab;
 pub use labels::LabelsTab;
 pub use logs::LogsTab;
 pub use members::MembersTab;
@@ -77,6 +79,7 @@ fn ProjectFrame(
     let logs_href = format!("{base}/logs");
     let labels_href = format!("{base}/labels");
     let configuration_href = format!("{base}/configuration");
+    let immutability_href = format!("{base}/immutability");
     let webhooks_href = format!("{base}/webhooks");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
@@ -115,6 +118,9 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("metadata", "read")>
                     <A href=configuration_href.clone()>"Configuration"</A>
+                </Show>
+                <Show when=move || access.allows("immutable-tag", "list")>
+                    <A href=immutability_href.clone()>"Immutability"</A>
                 </Show>
                 <Show when=move || access.allows("notification-policy", "list")>
                     <A href=webhooks_href.clone()>"Webhooks"</A>
