@@ -19,6 +19,10 @@ use super::{Registry, RegistryError};
 use crate::db::entities::{blob, manifest, manifest_reference, repository, repository_blob, tag};
 use crate::digest::Digest;
 
+/// Blobs deleted per transaction: enough to spare most commits, few enough that a push
+/// touching one of them waits only briefly.
+const DELETE_CHUNK: usize = 64;
+
 /// A blob that garbage collection may remove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobCandidate {
@@ -181,12 +185,12 @@ impl Registry {
         }
     }
 
-    /// Deletes every blob of `candidates` that is still garbage, in one transaction (the same
-    /// re-check under the rows' locks as [`Registry::gc_delete_blob`], for a whole batch at a
-    /// time: one commit per batch instead of one per blob). Returns the ids deleted.
+    /// Deletes every blob of `candidates` that is still garbage, [`DELETE_CHUNK`] blobs per
+    /// transaction: the same re-check under the rows' locks as [`Registry::gc_delete_blob`],
+    /// with one commit per chunk instead of one per blob. Returns the ids deleted.
     ///
     /// # Errors
-    /// Storage or database failures; nothing of the batch is deleted then.
+    /// Storage or database failures; the chunk being deleted is then left as it was.
     pub async fn gc_delete_blobs(
         &self,
         candidates: &[BlobCandidate],
@@ -195,10 +199,13 @@ impl Registry {
         let db = self.db.clone();
         let store = self.store.clone();
         let candidates = candidates.to_vec();
-        let task =
-            tokio::spawn(
-                async move { delete_blobs(&db, store.as_ref(), &candidates, cutoff).await },
-            );
+        let task = tokio::spawn(async move {
+            let mut deleted = Vec::new();
+            for chunk in candidates.chunks(DELETE_CHUNK) {
+                deleted.extend(delete_blobs(&db, store.as_ref(), chunk, cutoff).await?);
+            }
+            Ok(deleted)
+        });
         match task.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -313,6 +320,7 @@ async fn delete_blob(
         txn.rollback().await?;
         return Ok(false);
     }
+    lock_against_new_links(&txn, &[candidate.id]).await?;
     repository_blob::Entity::delete_many()
         .filter(repository_blob::Column::BlobId.eq(candidate.id))
         .exec(&txn)
@@ -352,6 +360,7 @@ async fn delete_blobs(
         txn.rollback().await?;
         return Ok(Vec::new());
     }
+    lock_against_new_links(&txn, &ids).await?;
     let doomed: Vec<i64> = blob::Entity::find()
         .select_only()
         .column(blob::Column::Id)
@@ -373,4 +382,30 @@ async fn delete_blobs(
     }
     txn.commit().await?;
     Ok(doomed)
+}
+
+/// On PostgreSQL, the conditional update's row lock (`FOR NO KEY UPDATE`) does not stop a
+/// concurrent push from inserting a repository link to the row (the link's foreign-key check
+/// takes only `KEY SHARE`), so the deletion's link cleanup could miss it and the row's deletion
+/// then fail on the foreign key. `FOR UPDATE` conflicts with that check: it waits for such a
+/// push to commit, and the statements after it see its link. SQLite's write lock already
+/// excludes every other writer.
+async fn lock_against_new_links(
+    txn: &sea_orm::DatabaseTransaction,
+    ids: &[i64],
+) -> Result<(), RegistryError> {
+    use sea_orm::ConnectionTrait;
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let _: Vec<i64> = blob::Entity::find()
+        .select_only()
+        .column(blob::Column::Id)
+        .filter(blob::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(blob::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(())
 }
