@@ -24,7 +24,8 @@ pub async fn get(
     let manifest = state.registry.get_manifest(name, reference).await?;
     let digest = manifest.digest.to_string();
     if req.method() == actix_web::http::Method::GET {
-        audit(state, &caller, name, reference, "pull").await;
+        let project_id = Some(manifest.project_id);
+        audit(state, &caller, name, reference, "pull", project_id).await;
     }
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, manifest.media_type))
@@ -95,7 +96,8 @@ pub async fn put(
         })
         .await?;
     let digest = stored.digest.to_string();
-    audit(state, &caller, name, reference, "push").await;
+    let project_id = project_of(state, name).await;
+    audit(state, &caller, name, reference, "push", project_id).await;
     let mut response = HttpResponse::Created();
     response
         .insert_header(("Location", format!("/v2/{name}/manifests/{digest}")))
@@ -114,29 +116,35 @@ pub async fn delete(
 ) -> Result<HttpResponse, OciError> {
     let caller = auth::authorize(state, req, name, &["delete"]).await?;
     state.registry.delete_manifest(name, reference).await?;
-    audit(state, &caller, name, reference, "delete").await;
+    let project_id = project_of(state, name).await;
+    audit(state, &caller, name, reference, "delete", project_id).await;
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// Records a pull, push or delete of `name:reference` in the audit log.
+/// The project of repository `name`, for an audit entry (`None` when it cannot be read).
+async fn project_of(state: &AppState, name: &str) -> Option<i64> {
+    state
+        .registry
+        .find_repository(name)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.project_id)
+}
+
+/// Records a pull, push or delete of `name:reference` in project `project_id`'s audit log.
 async fn audit(
     state: &AppState,
     caller: &auth::Caller,
     name: &str,
     reference: &str,
     operation: &str,
+    project_id: Option<i64>,
 ) {
     let operator = match caller {
         auth::Caller::Token(claims) => claims.sub.as_str(),
         auth::Caller::User(principal) => principal.name(),
     };
-    let project_id = state
-        .registry
-        .find_repository(name)
-        .await
-        .ok()
-        .flatten()
-        .map(|r| r.project_id);
     let separator = if reference.contains(':') { '@' } else { ':' };
     let resource = format!("{name}{separator}{reference}");
     let entry = crate::api::audit::Entry {

@@ -17,6 +17,7 @@ mod error;
 mod fsck;
 pub mod gc;
 pub mod immutable;
+mod manifest_cache;
 mod manifests;
 mod media;
 pub mod quota;
@@ -37,6 +38,7 @@ pub struct Registry {
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: UploadStates,
     /// Manifest bytes by digest (content-addressed, so never stale).
+    pub(crate) manifests: manifest_cache::ManifestCache,
     pub(crate) max_manifest_bytes: usize,
     pub(crate) allow_sparse_manifests: bool,
 }
@@ -51,6 +53,7 @@ impl Registry {
             db,
             store,
             uploads: UploadStates::default(),
+            manifests: manifest_cache::ManifestCache::default(),
             max_manifest_bytes,
             allow_sparse_manifests: false,
         }
