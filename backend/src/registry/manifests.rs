@@ -22,6 +22,8 @@ use crate::names;
 
 /// How many digests one `IN (...)` query checks at a time.
 const IN_BATCH: usize = 500;
+/// How often a manifest commit is tried when SQLite reports its write lock busy.
+const BUSY_ATTEMPTS: u64 = 50;
 
 /// A manifest push.
 #[derive(Debug)]
@@ -249,6 +251,13 @@ impl Registry {
                 // A concurrent push of the same manifest inserted the row first: use it.
                 Err(RegistryError::Database(err))
                     if attempts < 3 && crate::db::is_unique_violation(&err) => {}
+                // SQLite: another push held the write lock when this transaction, which had
+                // read first, wanted to write; it was rolled back, so run it again.
+                Err(RegistryError::Database(err))
+                    if attempts < BUSY_ATTEMPTS && crate::db::is_busy(&err) =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(attempts)).await;
+                }
                 Err(err @ RegistryError::QuotaExceeded { .. }) => {
                     if let RegistryError::QuotaExceeded { used, limit, .. } = &err {
                         let recorded = quota::record_event(
