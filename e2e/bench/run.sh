@@ -21,7 +21,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 BERTH_TOOLS_BENCH=1 BERTH_TOOLS_DIR="$TOOLS" "$ROOT/scripts/install-tools.sh" \
   | grep -E '^(registry|wrk|zb):' || true
-(cd "$ROOT" && cargo build --release -p berth -p berth-bench)
+(cd "$ROOT" && cargo build --release -p berth-workers -p berth-bench)
 
 zb_args=()
 if [[ -x "$TOOLS/zb" ]]; then zb_args=(--zb "$TOOLS/zb"); fi

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait};
 
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -27,11 +27,21 @@ pub struct Entry<'a> {
     pub success: bool,
 }
 
+/// Audit inserts of this process, one at a time on SQLite. SQLite has a single writer: inserts
+/// racing from several pooled connections (every pull writes one) collide, and the loser sleeps
+/// in SQLite's busy handler (1 ms, then 2, 5, 10 ms...), which set the pull's tail latency.
+/// Waiting here instead wakes the next insert as soon as the previous one commits.
+static SQLITE_AUDIT_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Stores an audit entry.
 ///
 /// # Errors
 /// Database failures.
 pub async fn record(db: &DatabaseConnection, entry: Entry<'_>) -> Result<(), DbErr> {
+    let _turn = match db.get_database_backend() {
+        DbBackend::Sqlite => Some(SQLITE_AUDIT_WRITES.lock().await),
+        _ => None,
+    };
     audit_log::Entity::insert(audit_log::ActiveModel {
         project_id: Set(entry.project_id),
         operator: Set(if entry.operator.is_empty() {

@@ -33,7 +33,8 @@ pub async fn get(
     };
     let digest = manifest.digest.to_string();
     if req.method() == actix_web::http::Method::GET {
-        let project_id = audit(state, &caller, name, reference, "pull").await;
+        let project_id = Some(manifest.project_id);
+        audit(state, &caller, name, reference, "pull", project_id).await;
         notify(
             state,
             req,
@@ -123,7 +124,8 @@ pub async fn put(
         Err(err) => return Err(err.into()),
     };
     let digest = stored.digest.to_string();
-    let project_id = audit(state, &caller, name, reference, "push").await;
+    let project_id = project_of(state, name).await;
+    audit(state, &caller, name, reference, "push", project_id).await;
     notify(
         state,
         req,
@@ -153,7 +155,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, OciError> {
     let caller = auth::authorize(state, req, name, &["delete"]).await?;
     state.registry.delete_manifest(name, reference).await?;
-    let project_id = audit(state, &caller, name, reference, "delete").await;
+    let project_id = project_of(state, name).await;
+    audit(state, &caller, name, reference, "delete", project_id).await;
     notify(
         state,
         req,
@@ -175,23 +178,27 @@ fn operator(caller: &auth::Caller) -> &str {
     }
 }
 
-/// Records a pull, push or delete of `name:reference` in the audit log; returns the
-/// repository's project, when it (still) exists.
+/// The project of repository `name`, for an audit entry (`None` when it cannot be read).
+async fn project_of(state: &AppState, name: &str) -> Option<i64> {
+    state
+        .registry
+        .find_repository(name)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.project_id)
+}
+
+/// Records a pull, push or delete of `name:reference` in project `project_id`'s audit log.
 async fn audit(
     state: &AppState,
     caller: &auth::Caller,
     name: &str,
     reference: &str,
     operation: &str,
-) -> Option<i64> {
+    project_id: Option<i64>,
+) {
     let operator = operator(caller);
-    let project_id = state
-        .registry
-        .find_repository(name)
-        .await
-        .ok()
-        .flatten()
-        .map(|r| r.project_id);
     let separator = if reference.contains(':') { '@' } else { ':' };
     let resource = format!("{name}{separator}{reference}");
     let entry = crate::api::audit::Entry {
@@ -203,7 +210,6 @@ async fn audit(
         success: true,
     };
     crate::api::audit::record_quietly(&state.db, entry).await;
-    project_id
 }
 
 /// Queues the `QUOTA_EXCEED` deliveries of a push to `name` that the quota refused.

@@ -7,8 +7,8 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationDef, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -22,6 +22,8 @@ use crate::names;
 
 /// How many digests one `IN (...)` query checks at a time.
 const IN_BATCH: usize = 500;
+/// How often a manifest commit is tried when SQLite reports its write lock busy.
+const BUSY_ATTEMPTS: u64 = 50;
 
 /// A manifest push.
 #[derive(Debug)]
@@ -48,6 +50,8 @@ pub struct StoredManifest {
     pub digest: Digest,
     pub media_type: String,
     pub content: Bytes,
+    /// The project of the manifest's repository.
+    pub project_id: i64,
 }
 
 /// One entry of a referrers response.
@@ -271,6 +275,13 @@ impl Registry {
                 // A concurrent push of the same manifest inserted the row first: use it.
                 Err(RegistryError::Database(err))
                     if attempts < 3 && crate::db::is_unique_violation(&err) => {}
+                // SQLite: another push held the write lock when this transaction, which had
+                // read first, wanted to write; it was rolled back, so run it again.
+                Err(RegistryError::Database(err))
+                    if attempts < BUSY_ATTEMPTS && crate::db::is_busy(&err) =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(attempts)).await;
+                }
                 Err(err @ RegistryError::QuotaExceeded { .. }) => {
                     if let RegistryError::QuotaExceeded { used, limit, .. } = &err {
                         let recorded = quota::record_event(
@@ -467,23 +478,55 @@ impl Registry {
         name: &str,
         reference: &str,
     ) -> Result<manifest::Model, RegistryError> {
-        let repository = self.repository(name).await?;
-        let found = match target(reference)? {
-            Target::Digest(digest) => self.manifest_row(repository.id, &digest).await?,
-            Target::Tag(tag_name) => {
-                let tagged = Query::select()
-                    .column(tag::Column::ManifestId)
-                    .from(tag::Entity)
-                    .and_where(tag::Column::RepositoryId.eq(repository.id))
-                    .and_where(tag::Column::Name.eq(tag_name))
-                    .to_owned();
-                manifest::Entity::find()
-                    .filter(manifest::Column::Id.in_subquery(tagged))
-                    .one(&self.db)
-                    .await?
+        Ok(self.resolve_in_repository(name, reference).await?.0)
+    }
+
+    /// Resolves a tag or digest in repository `name` to its manifest row and the repository's
+    /// row, in one query (a pull by tag is the registry's most frequent request).
+    async fn resolve_in_repository(
+        &self,
+        name: &str,
+        reference: &str,
+    ) -> Result<(manifest::Model, repository::Model), RegistryError> {
+        let target = match target(reference) {
+            Ok(target) => target,
+            Err(err) => {
+                // An unknown repository is reported before a malformed reference.
+                self.repository(name).await?;
+                return Err(err);
             }
         };
-        found.ok_or_else(|| RegistryError::ManifestUnknown(reference.to_owned()))
+        let in_repository: RelationDef = manifest::Entity::belongs_to(repository::Entity)
+            .from(manifest::Column::RepositoryId)
+            .to(repository::Column::Id)
+            .into();
+        let query = manifest::Entity::find()
+            .join(JoinType::InnerJoin, in_repository)
+            .filter(repository::Column::Name.eq(name));
+        let query = match target {
+            Target::Digest(digest) => query.filter(manifest::Column::Digest.eq(digest.to_string())),
+            Target::Tag(tag_name) => {
+                let tagged: RelationDef = tag::Entity::belongs_to(manifest::Entity)
+                    .from(tag::Column::ManifestId)
+                    .to(manifest::Column::Id)
+                    .into();
+                query
+                    .join_rev(JoinType::InnerJoin, tagged)
+                    .filter(
+                        Expr::col((tag::Entity, tag::Column::RepositoryId))
+                            .equals((repository::Entity, repository::Column::Id)),
+                    )
+                    .filter(tag::Column::Name.eq(tag_name))
+            }
+        };
+        let found = query.select_also(repository::Entity).one(&self.db).await?;
+        match found {
+            Some((row, Some(repository))) => Ok((row, repository)),
+            _ => {
+                self.repository(name).await?;
+                Err(RegistryError::ManifestUnknown(reference.to_owned()))
+            }
+        }
     }
 
     /// Reads a manifest by tag or digest.
@@ -495,13 +538,21 @@ impl Registry {
         name: &str,
         reference: &str,
     ) -> Result<StoredManifest, RegistryError> {
-        let row = self.resolve(name, reference).await?;
+        let (row, repository) = self.resolve_in_repository(name, reference).await?;
         let digest: Digest = row.digest.parse()?;
-        let content = self.store.get(&digest).await?;
+        let content = match self.manifests.get(&digest) {
+            Some(content) => content,
+            None => {
+                let content = self.store.get(&digest).await?;
+                self.manifests.insert(&digest, &content);
+                content
+            }
+        };
         Ok(StoredManifest {
             digest,
             media_type: row.media_type,
             content,
+            project_id: repository.project_id,
         })
     }
 

@@ -17,6 +17,7 @@ mod error;
 mod fsck;
 pub mod gc;
 pub mod immutable;
+mod manifest_cache;
 mod manifests;
 mod media;
 pub mod proxy;
@@ -38,6 +39,7 @@ pub struct Registry {
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: UploadStates,
     /// Manifest bytes by digest (content-addressed, so never stale).
+    pub(crate) manifests: manifest_cache::ManifestCache,
     pub(crate) max_manifest_bytes: usize,
     pub(crate) allow_sparse_manifests: bool,
     /// Clients of the upstream registries that proxy-cache projects pull through.
@@ -54,6 +56,7 @@ impl Registry {
             db,
             store,
             uploads: UploadStates::default(),
+            manifests: manifest_cache::ManifestCache::default(),
             max_manifest_bytes,
             allow_sparse_manifests: false,
             upstreams: proxy::Upstreams::default(),

@@ -18,10 +18,15 @@ use tokio_util::io::ReaderStream;
 use super::{BlobStore, ByteRange, ByteStream, StorageError, UploadWriter};
 use crate::digest::Digest;
 
-/// Read buffer for streaming blobs out: large enough to keep loopback busy.
+mod read;
+
+/// Read buffer for reading upload sessions back (to rebuild a hasher).
 const READ_CHUNK: usize = 256 * 1024;
 /// Chunks queued between the request task and the writing thread.
 const WRITE_QUEUE: usize = 32;
+/// After this many bytes are appended, the upload's data starts going to the disk in the
+/// background, so that the sync at commit finds little left to write.
+const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
 
 /// Blob storage in a local directory.
 #[derive(Clone, Debug)]
@@ -103,24 +108,21 @@ impl BlobStore for FsBlobStore {
     ) -> Result<ByteStream, StorageError> {
         let path = self.blob_path(digest);
         let digest = digest.clone();
-        let file = blocking(move || {
+        let (file, length) = blocking(move || {
             let mut file = not_found_as(std::fs::File::open(&path), || {
                 StorageError::BlobNotFound(digest)
             })?;
-            if let Some(range) = range {
-                file.seek(SeekFrom::Start(range.start))?;
-            }
-            Ok(file)
+            let length = match range {
+                Some(range) => {
+                    file.seek(SeekFrom::Start(range.start))?;
+                    range.len()
+                }
+                None => file.metadata()?.len(),
+            };
+            Ok((file, length))
         })
         .await?;
-        let file = tokio::fs::File::from_std(file);
-        Ok(match range {
-            Some(range) => {
-                use tokio::io::AsyncReadExt;
-                ReaderStream::with_capacity(file.take(range.len()), READ_CHUNK).boxed()
-            }
-            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
-        })
+        Ok(read::FileStream::new(file, length).boxed())
     }
 
     async fn get(&self, digest: &Digest) -> Result<Bytes, StorageError> {
@@ -301,9 +303,22 @@ impl FsUploadWriter {
         let (sender, mut receiver) = mpsc::channel::<Bytes>(WRITE_QUEUE);
         let task = tokio::task::spawn_blocking(move || {
             let mut size = offset;
+            let mut unsynced = 0;
+            let mut writeback: Option<Writeback> = None;
             while let Some(chunk) = receiver.blocking_recv() {
                 file.write_all(&chunk)?;
                 size += chunk.len() as u64;
+                unsynced += chunk.len() as u64;
+                if unsynced >= WRITEBACK_EVERY {
+                    unsynced = 0;
+                    match &writeback {
+                        Some(running) => running.kick(),
+                        None => writeback = Some(Writeback::start(&file)?),
+                    }
+                }
+            }
+            if let Some(running) = writeback {
+                running.finish()?;
             }
             Ok(size)
         });
@@ -311,6 +326,47 @@ impl FsUploadWriter {
             sender: Some(sender),
             task,
         }
+    }
+}
+
+/// A thread syncing an upload file whenever asked, while more is appended to it: the page
+/// cache starts writing back during the upload instead of holding the whole blob until the
+/// commit's sync (the kernel's own writeback starts only at a share of all memory).
+///
+/// Its errors are reported by [`Writeback::finish`]: a failed sync may not be reported again
+/// to a later one, so ignoring it could let a damaged blob be committed.
+struct Writeback {
+    requests: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<io::Result<()>>,
+}
+
+impl Writeback {
+    fn start(file: &std::fs::File) -> io::Result<Self> {
+        let file = file.try_clone()?;
+        let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("berth-writeback".into())
+            .spawn(move || {
+                file.sync_data()?;
+                while pending.recv().is_ok() {
+                    file.sync_data()?;
+                }
+                Ok(())
+            })?;
+        Ok(Self { requests, thread })
+    }
+
+    /// Asks for another sync; skipped when one is already waiting to start.
+    fn kick(&self) {
+        let _ = self.requests.try_send(());
+    }
+
+    /// Waits for the running sync and reports the first failure.
+    fn finish(self) -> io::Result<()> {
+        drop(self.requests);
+        self.thread
+            .join()
+            .map_err(|_| io::Error::other("writeback thread panicked"))?
     }
 }
 
@@ -355,5 +411,31 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = FsBlobStore::open(dir.path()).expect("open store");
         crate::storage::contract::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn uploads_past_the_writeback_threshold_keep_every_byte() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsBlobStore::open(dir.path()).expect("open store");
+        let chunk = 3 * 1024 * 1024;
+        let content: Vec<u8> = (0..4 * chunk).map(|i| (i % 253) as u8).collect();
+        assert!(content.len() as u64 > 2 * WRITEBACK_EVERY - chunk as u64);
+        store.create_upload("big").await.expect("create");
+        let mut writer = store.append_upload("big", 0).await.expect("append");
+        for part in content.chunks(chunk) {
+            writer
+                .write(Bytes::copy_from_slice(part))
+                .await
+                .expect("write");
+        }
+        assert_eq!(writer.finish().await.expect("finish"), content.len() as u64);
+        let digest = Digest::of(crate::digest::Algorithm::Sha256, &content);
+        store.commit_upload("big", &digest).await.expect("commit");
+        let mut read = Vec::new();
+        let mut stream = store.read(&digest, None).await.expect("read");
+        while let Some(part) = stream.next().await {
+            read.extend_from_slice(&part.expect("chunk"));
+        }
+        assert!(read == content, "the committed blob holds what was written");
     }
 }
