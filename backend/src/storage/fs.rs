@@ -418,7 +418,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = FsBlobStore::open(dir.path()).expect("open store");
         let chunk = 3 * 1024 * 1024;
-        let content: Vec<u8> = (0..4 * chunk).map(|i| (i % 253) as u8).collect();
+        let content: Vec<u8> = (0..6 * chunk).map(|i| (i % 253) as u8).collect();
         assert!(content.len() as u64 > 2 * WRITEBACK_EVERY - chunk as u64);
         store.create_upload("big").await.expect("create");
         let mut writer = store.append_upload("big", 0).await.expect("append");
