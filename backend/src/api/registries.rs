@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/registries", web::get().to(list))
         .route("/registries", web::post().to(create))
         .route("/registries/ping", web::post().to(ping))
+        // Other methods get 405 here rather than falling through to `/registries/{id}`.
+        .route("/registries/ping", web::route().to(super::unrouted))
         .route("/registries/{id}", web::get().to(get))
         .route("/registries/{id}", web::put().to(update))
         .route("/registries/{id}", web::delete().to(delete))
