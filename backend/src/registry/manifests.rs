@@ -22,7 +22,7 @@ use crate::names;
 
 /// How many digests one `IN (...)` query checks at a time.
 const IN_BATCH: usize = 500;
-/// How often a manifest commit is tried when SQLite reports its write lock busy.
+/// How often a manifest commit or deletion is tried when SQLite reports its write lock busy.
 const BUSY_ATTEMPTS: u64 = 50;
 
 /// A manifest push.
@@ -577,9 +577,20 @@ impl Registry {
                     .all(&self.db)
                     .await?;
                 self.refuse_immutable(&self.db, &repository, &tags).await?;
-                let txn = self.db.begin().await?;
-                delete_manifest_row(&txn, &repository, &row).await?;
-                txn.commit().await?;
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    match self.delete_manifest_once(&repository, &row).await {
+                        // SQLite: another writer held the lock when this transaction, which
+                        // had read first, wanted to write; it was rolled back, so run it again.
+                        Err(RegistryError::Database(err))
+                            if attempts < BUSY_ATTEMPTS && crate::db::is_busy(&err) =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(attempts)).await;
+                        }
+                        other => break other?,
+                    }
+                }
             }
             Target::Tag(tag_name) => {
                 self.refuse_immutable(&self.db, &repository, std::slice::from_ref(&tag_name))
@@ -594,6 +605,17 @@ impl Registry {
                 }
             }
         }
+        Ok(())
+    }
+
+    async fn delete_manifest_once(
+        &self,
+        repository: &repository::Model,
+        row: &manifest::Model,
+    ) -> Result<(), RegistryError> {
+        let txn = self.db.begin().await?;
+        delete_manifest_row(&txn, repository, row).await?;
+        txn.commit().await?;
         Ok(())
     }
 
