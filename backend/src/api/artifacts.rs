@@ -521,7 +521,7 @@ pub async fn delete(
         .await?;
     if crate::webhooks::wanted(&state.db, project.id, "DELETE_ARTIFACT").await {
         let operator = super::caller(&state, &req).await?.name().to_owned();
-        let host = req.connection_info().host().to_owned();
+        let host = crate::oci::public_host(&state, &req);
         let event = crate::webhooks::Event {
             kind: "DELETE_ARTIFACT",
             project_id: project.id,

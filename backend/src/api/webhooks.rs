@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::projects::authorize;
 use super::{Paging, paged};
 use crate::app::AppState;
-use crate::auth::{Action, Principal, Resource};
+use crate::auth::{Action, Resource};
 use crate::db::entities::{job, project, webhook_delivery, webhook_policy};
 use crate::error::ApiError;
 use crate::webhooks::{self, EVENT_TYPES, Target};
@@ -133,20 +133,30 @@ fn merge_targets(targets: Vec<Target>, stored: &[Target]) -> Result<String, ApiE
     serde_json::to_string(&merged).map_err(|e| ApiError::internal(&e))
 }
 
-fn operator(principal: &Principal) -> String {
-    principal.name().to_owned()
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.len() > 255 {
+        return Err(ApiError::bad_request(
+            "policy name must be 1-255 characters",
+        ));
+    }
+    Ok(())
 }
 
-async fn find(
+/// Checks `action` on webhook policies of project `name` and loads policy `id` of it.
+async fn policy(
     state: &AppState,
-    project: &project::Model,
+    req: &HttpRequest,
+    name: &str,
     id: i64,
-) -> Result<webhook_policy::Model, ApiError> {
-    webhook_policy::Entity::find_by_id(id)
+    action: Action,
+) -> Result<(project::Model, webhook_policy::Model), ApiError> {
+    let (_, project, _) = authorize(state, req, name, Resource::NotificationPolicy, action).await?;
+    let row = webhook_policy::Entity::find_by_id(id)
         .filter(webhook_policy::Column::ProjectId.eq(project.id))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("webhook policy {id} not found")))
+        .ok_or_else(|| ApiError::not_found(format!("webhook policy {id} not found")))?;
+    Ok((project, row))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -250,11 +260,7 @@ pub async fn create(
     .await?;
     let body = body.into_inner();
     let name = body.name.unwrap_or_default();
-    if name.trim().is_empty() || name.len() > 255 {
-        return Err(ApiError::bad_request(
-            "policy name must be 1-255 characters",
-        ));
-    }
+    check_name(&name)?;
     let events = body.event_types.unwrap_or_default();
     check_events(&events)?;
     let targets = merge_targets(body.targets.unwrap_or_default(), &[])?;
@@ -277,7 +283,7 @@ pub async fn create(
         enabled: Set(body.enabled.unwrap_or(true)),
         event_types: Set(serde_json::to_string(&events).map_err(|e| ApiError::internal(&e))?),
         targets: Set(targets),
-        creator: Set(operator(&principal)),
+        creator: Set(principal.name().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -318,15 +324,8 @@ pub async fn get(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let (_, project, _) = authorize(
-        &state,
-        &req,
-        &name,
-        Resource::NotificationPolicy,
-        Action::Read,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(PolicyView::from(find(&state, &project, id).await?)))
+    let (_, row) = policy(&state, &req, &name, id, Action::Read).await?;
+    Ok(HttpResponse::Ok().json(PolicyView::from(row)))
 }
 
 /// Updates a webhook policy.
@@ -358,24 +357,12 @@ pub async fn update(
     body: web::Json<PolicyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let (_, project, _) = authorize(
-        &state,
-        &req,
-        &name,
-        Resource::NotificationPolicy,
-        Action::Update,
-    )
-    .await?;
-    let row = find(&state, &project, id).await?;
+    let (_, row) = policy(&state, &req, &name, id, Action::Update).await?;
     let stored = webhooks::targets(&row);
     let body = body.into_inner();
     let mut active: webhook_policy::ActiveModel = row.into();
     if let Some(name) = body.name {
-        if name.trim().is_empty() || name.len() > 255 {
-            return Err(ApiError::bad_request(
-                "policy name must be 1-255 characters",
-            ));
-        }
+        check_name(&name)?;
         active.name = Set(name);
     }
     if let Some(description) = body.description {
@@ -422,15 +409,7 @@ pub async fn delete(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let (_, project, _) = authorize(
-        &state,
-        &req,
-        &name,
-        Resource::NotificationPolicy,
-        Action::Delete,
-    )
-    .await?;
-    let row = find(&state, &project, id).await?;
+    let (_, row) = policy(&state, &req, &name, id, Action::Delete).await?;
     webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::Column::PolicyId.eq(row.id))
         .exec(&state.db)
@@ -486,15 +465,7 @@ pub async fn executions(
     params: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
-    let (_, project, _) = authorize(
-        &state,
-        &req,
-        &name,
-        Resource::NotificationPolicy,
-        Action::Read,
-    )
-    .await?;
-    let policy = find(&state, &project, id).await?;
+    let (project, policy) = policy(&state, &req, &name, id, Action::Read).await?;
     let paging = Paging {
         page: params.page,
         page_size: params.page_size,
@@ -574,15 +545,7 @@ pub async fn execution_log(
     path: web::Path<(String, i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id, eid) = path.into_inner();
-    let (_, project, _) = authorize(
-        &state,
-        &req,
-        &name,
-        Resource::NotificationPolicy,
-        Action::Read,
-    )
-    .await?;
-    let policy = find(&state, &project, id).await?;
+    let (_, policy) = policy(&state, &req, &name, id, Action::Read).await?;
     let delivery = webhook_delivery::Entity::find_by_id(eid)
         .filter(webhook_delivery::Column::PolicyId.eq(policy.id))
         .one(&state.db)

@@ -265,14 +265,7 @@ async fn notify(
         .ok()
         .flatten()
         .is_some_and(|p| p.public);
-    let host = match &state.config.server.external_url {
-        Some(url) => url
-            .trim_end_matches('/')
-            .split_once("://")
-            .map_or(url.as_str(), |(_, h)| h)
-            .to_owned(),
-        None => req.connection_info().host().to_owned(),
-    };
+    let host = super::public_host(state, req);
     let tag = (!reference.contains(':')).then(|| reference.to_owned());
     let separator = if tag.is_some() { ':' } else { '@' };
     let event = crate::webhooks::Event {

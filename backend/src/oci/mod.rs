@@ -124,6 +124,18 @@ async fn dispatch(
     }
 }
 
+/// The `host[:port]` clients reach the registry at: from the configured external URL, or the
+/// host the request came through.
+pub fn public_host(state: &AppState, req: &HttpRequest) -> String {
+    match &state.config.server.external_url {
+        Some(url) => {
+            let url = url.trim_end_matches('/');
+            url.split_once("://").map_or(url, |(_, h)| h).to_owned()
+        }
+        None => req.connection_info().host().to_owned(),
+    }
+}
+
 /// The decoded query parameters of a request, in order (a parameter may repeat).
 fn query(req: &HttpRequest) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.query_string().as_bytes())
