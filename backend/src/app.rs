@@ -30,6 +30,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// OpenID Connect providers and their discovered clients.
     pub oidc: crate::oidc::Providers,
+    /// Audit entries and webhook events of manifest pulls, stored in groups.
+    pub pulls: crate::oci::pulls::PullLog,
 }
 
 /// Why the application could not start.
@@ -80,6 +82,7 @@ impl AppState {
                 config.server.external_url.clone(),
             ),
             registry,
+            pulls: crate::oci::pulls::PullLog::start(db.clone(), JobQueue::new(db.clone())),
             jobs: JobQueue::new(db.clone()),
             db,
             config,

@@ -69,6 +69,7 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     berth::install_crypto_provider();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve {
@@ -191,6 +192,7 @@ async fn serve(config: Config) -> Result<(), String> {
     } else {
         None
     };
+    let pulls = state.pulls.clone();
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .bind(listen)
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -198,7 +200,13 @@ async fn serve(config: Config) -> Result<(), String> {
         server = server.workers(http_workers);
     }
     tracing::info!(%listen, workers.embedded = embedded, "berth is serving");
+    tokio::spawn(async {
+        // By now every HTTP worker has built its app.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        allocator::release_free_memory();
+    });
     let served = server.run().await.map_err(|e| e.to_string());
+    pulls.flush().await;
     if let Some(workers) = workers {
         workers.shutdown().await;
     }
@@ -219,4 +227,44 @@ async fn worker(config: Config) -> Result<(), String> {
     tracing::info!("stopping the workers");
     workers.shutdown().await;
     Ok(())
+}
+
+/// Settings of glibc's allocator, which keeps memory it has freed unless told otherwise.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[expect(unsafe_code, reason = "glibc's allocator settings are C calls")]
+mod allocator {
+    /// Blocks at least this large get their own mapping, returned to the system when freed.
+    /// Without a fixed threshold glibc raises it to the largest block freed so far, so after
+    /// the first password check (argon2id takes 19 MiB) every later one is served from the
+    /// heap and stays resident.
+    const MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
+    /// Free memory at the top of a heap is given back only past this much. Fixing the mmap
+    /// threshold also fixes this one, at 128 KiB by default, and then every download's 1 MiB
+    /// buffers were given back and faulted in again, halving pull throughput.
+    const TRIM_THRESHOLD: libc::c_int = 32 * 1024 * 1024;
+
+    pub fn tune() {
+        // SAFETY: `mallopt` only changes allocator parameters; it is called before any other
+        // thread exists.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        }
+    }
+
+    /// Returns the pages of freed memory in every arena to the system. Each HTTP worker thread
+    /// builds its own copy of the app at start (routes, their patterns, the API document) and
+    /// frees several megabytes of scratch memory doing so, which glibc would otherwise keep.
+    pub fn release_free_memory() {
+        // SAFETY: `malloc_trim` is thread-safe and has no preconditions.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+mod allocator {
+    pub fn tune() {}
+    pub fn release_free_memory() {}
 }

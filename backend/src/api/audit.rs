@@ -38,27 +38,46 @@ static SQLITE_AUDIT_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_n
 /// # Errors
 /// Database failures.
 pub async fn record(db: &DatabaseConnection, entry: Entry<'_>) -> Result<(), DbErr> {
+    record_all(db, vec![entry.into_model()]).await
+}
+
+/// Stores several audit entries in one statement (the pull log's groups).
+///
+/// # Errors
+/// Database failures; then none of them is stored.
+pub async fn record_all(
+    db: &DatabaseConnection,
+    entries: Vec<audit_log::ActiveModel>,
+) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let _turn = match db.get_database_backend() {
         DbBackend::Sqlite => Some(SQLITE_AUDIT_WRITES.lock().await),
         _ => None,
     };
-    audit_log::Entity::insert(audit_log::ActiveModel {
-        project_id: Set(entry.project_id),
-        operator: Set(if entry.operator.is_empty() {
-            "anonymous".into()
-        } else {
-            entry.operator.to_owned()
-        }),
-        operation: Set(entry.operation.to_owned()),
-        resource_type: Set(entry.resource_type.to_owned()),
-        resource: Set(entry.resource.to_owned()),
-        success: Set(entry.success),
-        op_time: Set(Utc::now()),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
+    audit_log::Entity::insert_many(entries).exec(db).await?;
     Ok(())
+}
+
+impl Entry<'_> {
+    /// The row this entry becomes, stamped with the current time.
+    pub fn into_model(self) -> audit_log::ActiveModel {
+        audit_log::ActiveModel {
+            project_id: Set(self.project_id),
+            operator: Set(if self.operator.is_empty() {
+                "anonymous".into()
+            } else {
+                self.operator.to_owned()
+            }),
+            operation: Set(self.operation.to_owned()),
+            resource_type: Set(self.resource_type.to_owned()),
+            resource: Set(self.resource.to_owned()),
+            success: Set(self.success),
+            op_time: Set(Utc::now()),
+            ..Default::default()
+        }
+    }
 }
 
 /// Stores an entry, logging (not returning) a failure: the call it describes already happened.

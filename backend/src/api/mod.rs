@@ -4,7 +4,7 @@
 //! `page_size` and report `X-Total-Count` and a `Link` header.
 
 use actix_web::http::Method;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sea_orm::DbErr;
 use utoipa::OpenApi;
 
@@ -42,13 +42,30 @@ mod usergroups;
 mod users;
 mod webhooks;
 
+/// Where the OpenAPI document is served.
+const OPENAPI_PATH: &str = "/api/v2.0/openapi.json";
+
+/// The OpenAPI document, built and serialized once per process: it is large (hundreds of
+/// kilobytes as JSON, megabytes as a value), and every HTTP worker builds its own app.
+async fn openapi_document() -> HttpResponse {
+    static DOCUMENT: std::sync::LazyLock<bytes::Bytes> = std::sync::LazyLock::new(|| {
+        serde_json::to_vec(&docs::ApiDoc::openapi())
+            .expect("an OpenAPI document always serializes")
+            .into()
+    });
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(DOCUMENT.clone())
+}
+
 /// Mounts `/api/v2.0` and the console's `/c/login` and `/c/log_out`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(login::configure)
         .configure(oidc::configure)
+        .route(OPENAPI_PATH, web::get().to(openapi_document))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/api/v2.0/swagger/{_:.*}")
-                .url("/api/v2.0/openapi.json", docs::ApiDoc::openapi()),
+                .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])),
         )
         .service(
             web::scope("/api/v2.0")

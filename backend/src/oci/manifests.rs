@@ -22,30 +22,31 @@ pub async fn get(
     reference: &str,
 ) -> Result<HttpResponse, OciError> {
     let caller = auth::authorize(state, req, name, &["pull"]).await?;
-    let manifest = match state.registry.proxy_of(name).await? {
-        Some(proxy) => {
-            state
-                .registry
-                .proxied_manifest(&proxy, name, reference)
-                .await?
-        }
-        None => state.registry.get_manifest(name, reference).await?,
+    // One query serves a pull from a project that is not a proxy cache; the binding is looked
+    // up only when the project is one, or when nothing is stored here.
+    let manifest = match state.registry.get_manifest(name, reference).await {
+        Ok(manifest) if !manifest.proxied => manifest,
+        local => match state.registry.proxy_of(name).await? {
+            Some(proxy) => {
+                state
+                    .registry
+                    .proxied_manifest(&proxy, name, reference)
+                    .await?
+            }
+            None => local?,
+        },
     };
     let digest = manifest.digest.to_string();
     if req.method() == actix_web::http::Method::GET {
-        let project_id = Some(manifest.project_id);
-        audit(state, &caller, name, reference, "pull", project_id).await;
-        notify(
-            state,
-            req,
-            &caller,
-            project_id,
-            name,
-            reference,
-            &digest,
-            "PULL_ARTIFACT",
-        )
-        .await;
+        let pull = super::pulls::Pull {
+            operator: operator(&caller).to_owned(),
+            project_id: manifest.project_id,
+            repository: name.to_owned(),
+            reference: reference.to_owned(),
+            digest: digest.clone(),
+            host: super::public_host(state, req),
+        };
+        state.pulls.record(pull).await;
     }
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, manifest.media_type))

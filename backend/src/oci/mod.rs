@@ -17,6 +17,7 @@ mod auth;
 mod blobs;
 mod manifests;
 mod proxy;
+pub mod pulls;
 mod repositories;
 pub mod route;
 mod token;

@@ -7,15 +7,15 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
 use super::media::{ParsedManifest, Reference, parse_manifest};
 use super::{Registry, RegistryError, quota};
 use crate::db::entities::{
-    blob, manifest, manifest_reference, project, repository, repository_blob, tag,
+    blob, manifest, manifest_reference, project, proxy_project, repository, repository_blob, tag,
 };
 use crate::digest::{Algorithm, Digest};
 use crate::names;
@@ -52,7 +52,20 @@ pub struct StoredManifest {
     pub content: Bytes,
     /// The project of the manifest's repository.
     pub project_id: i64,
+    /// Whether that project is a pull-through cache, whose tags are revalidated upstream.
+    pub proxied: bool,
 }
+
+/// A manifest found in its repository.
+struct Resolved {
+    manifest: manifest::Model,
+    repository: repository::Model,
+    /// Whether the repository's project is a pull-through cache.
+    proxied: bool,
+}
+
+/// The column of [`Resolved::proxied`].
+const PROXIED: &str = "proxied";
 
 /// One entry of a referrers response.
 #[derive(Debug, serde::Serialize)]
@@ -478,7 +491,7 @@ impl Registry {
         name: &str,
         reference: &str,
     ) -> Result<manifest::Model, RegistryError> {
-        Ok(self.resolve_in_repository(name, reference).await?.0)
+        Ok(self.resolve_in_repository(name, reference).await?.manifest)
     }
 
     /// Resolves a tag or digest in repository `name` to its manifest row and the repository's
@@ -487,7 +500,7 @@ impl Registry {
         &self,
         name: &str,
         reference: &str,
-    ) -> Result<(manifest::Model, repository::Model), RegistryError> {
+    ) -> Result<Resolved, RegistryError> {
         let target = match target(reference) {
             Ok(target) => target,
             Err(err) => {
@@ -519,10 +532,29 @@ impl Registry {
                     .filter(tag::Column::Name.eq(tag_name))
             }
         };
-        let found = query.select_also(repository::Entity).one(&self.db).await?;
+        // Whether the project is a pull-through cache rides along, so that a pull from any
+        // other project costs this one query.
+        let proxied = Query::select()
+            .expr(Expr::val(1))
+            .from(proxy_project::Entity)
+            .and_where(
+                Expr::col((proxy_project::Entity, proxy_project::Column::ProjectId))
+                    .equals((repository::Entity, repository::Column::ProjectId)),
+            )
+            .to_owned();
+        let mut statement = query.select_also(repository::Entity).into_query();
+        statement.expr_as(Expr::exists(proxied), PROXIED);
+        let found = match self.db.query_one(&statement).await? {
+            Some(row) => Some(Resolved {
+                manifest: manifest::Model::from_query_result(&row, "A_")?,
+                repository: repository::Model::from_query_result(&row, "B_")?,
+                proxied: row.try_get::<bool>("", PROXIED)?,
+            }),
+            None => None,
+        };
         match found {
-            Some((row, Some(repository))) => Ok((row, repository)),
-            _ => {
+            Some(resolved) => Ok(resolved),
+            None => {
                 self.repository(name).await?;
                 Err(RegistryError::ManifestUnknown(reference.to_owned()))
             }
@@ -538,7 +570,11 @@ impl Registry {
         name: &str,
         reference: &str,
     ) -> Result<StoredManifest, RegistryError> {
-        let (row, repository) = self.resolve_in_repository(name, reference).await?;
+        let Resolved {
+            manifest: row,
+            repository,
+            proxied,
+        } = self.resolve_in_repository(name, reference).await?;
         let digest: Digest = row.digest.parse()?;
         let content = match self.manifests.get(&digest) {
             Some(content) => content,
@@ -553,6 +589,7 @@ impl Registry {
             media_type: row.media_type,
             content,
             project_id: repository.project_id,
+            proxied,
         })
     }
 

@@ -757,6 +757,8 @@ async fn the_audit_log_records_changes_logins_and_registry_operations() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    // Pulls are recorded off the request path; wait for this one.
+    app.state.pulls.flush().await;
     let res = app
         .admin(Method::POST, "/api/v2.0/projects")
         .json(&json!({"project_name": "p1"}))
