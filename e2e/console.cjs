@@ -416,6 +416,32 @@ async function run(page) {
     await page.getByText("No immutability rules.").waitFor();
   });
 
+  await step("tag retention: a rule is added, a dry run reports each repository and deletes nothing, the rule goes", async () => {
+    await page.goto(`${BASE}/projects/${PROJECT}/retention`);
+    await page.getByText("No retention rules: nothing is deleted.").waitFor();
+    await page.getByLabel("Rule template").selectOption("latestPushedK");
+    await page.getByLabel("Count").fill("1");
+    await page.getByRole("button", { name: "+ Add rule" }).click();
+    const rule = page.locator('tr[data-rule="retain the most recently pushed 1 tags"]');
+    await rule.waitFor();
+    await page.getByRole("button", { name: "Dry run" }).click();
+    // The run is a job of the embedded workers: refresh until it has finished.
+    const done = page.locator('table[data-testid="retention-runs"] tr[data-status="Success"]');
+    for (let i = 0; i < 60 && (await done.count()) === 0; i++) {
+      await page.waitForTimeout(250);
+      await page.getByRole("button", { name: "Refresh" }).click();
+    }
+    await done.first().getByRole("button", { name: "Repositories" }).click();
+    const task = page.locator(`table[data-testid="retention-tasks"] tr[data-repository="${PROJECT}/hello"]`);
+    await task.waitFor();
+    await task.getByRole("button", { name: "Log" }).click();
+    await page.locator('pre[data-testid="job-log"]').filter({ hasText: "RETAIN" }).waitFor();
+    await shot(page, "38-retention");
+    assert.equal(crane(["digest", `${REGISTRY}/${PROJECT}/hello:v1`]), digest, "a dry run deletes nothing");
+    await rule.getByRole("button", { name: "Delete rule" }).click();
+    await page.getByText("No retention rules: nothing is deleted.").waitFor();
+  });
+
   await step("administration → configuration changes an editable setting", async () => {
     await page.goto(`${BASE}/admin/configuration`);
     const row = page.locator('tr[data-setting="robot_token_duration"]');

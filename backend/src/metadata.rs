@@ -22,6 +22,9 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The severities `severity` accepts.
+/// The project's retention policy, derived from the policies (see [`check`]).
+pub const RETENTION_ID: &str = "retention_id";
+
 pub const SEVERITIES: &[&str] = &["none", "low", "medium", "high", "critical"];
 
 /// Checks one key and value; `public` included.
@@ -32,6 +35,9 @@ pub fn check(key: &str, value: &str) -> Result<(), String> {
     match key {
         "severity" if SEVERITIES.contains(&value) => Ok(()),
         "severity" => Err(format!("severity must be one of {}", SEVERITIES.join(", "))),
+        // Shown in a project's metadata, as in Harbor, and sent back by clients that update a
+        // project with what they read; it is derived, so it is accepted and never stored.
+        RETENTION_ID if value.parse::<i64>().is_ok() => Ok(()),
         _ if KEYS.contains(&key) || key == "public" => {
             if matches!(value, "true" | "false") {
                 Ok(())
@@ -65,7 +71,10 @@ pub async fn store(
     project_id: i64,
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), DbErr> {
-    for (name, value) in metadata.iter().filter(|(k, _)| *k != "public") {
+    for (name, value) in metadata
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "public" | RETENTION_ID))
+    {
         project_metadata::Entity::insert(project_metadata::ActiveModel {
             project_id: Set(project_id),
             name: Set(name.clone()),

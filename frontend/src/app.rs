@@ -16,7 +16,7 @@ use crate::pages::admin::{
 use crate::pages::not_found::NotFound;
 use crate::pages::project::{
     ConfigurationTab, ImmutabilityTab, LabelsTab, LogsTab, MembersTab, ProjectPage,
-    RepositoriesTab, RobotsTab, SummaryTab, WebhooksTab,
+    RepositoriesTab, RetentionTab, RobotsTab, SummaryTab, WebhooksTab,
 };
 use crate::pages::projects::ProjectsPage;
 use crate::pages::repository::RepositoryRoute;
@@ -107,6 +107,7 @@ fn Shell() -> impl IntoView {
                         <Route path=path!("logs") view=LogsTab />
                         <Route path=path!("labels") view=LabelsTab />
                         <Route path=path!("configuration") view=ConfigurationTab />
+                        <Route path=path!("retention") view=RetentionTab />
                         <Route path=path!("immutability") view=ImmutabilityTab />
                         <Route path=path!("webhooks") view=WebhooksTab />
                     </ParentRoute>

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod member;
 pub mod permission;
 pub mod project;
+pub mod retention;
 pub mod robot;
 pub mod system;
 pub mod user;
@@ -39,6 +40,11 @@ pub use member::{
 };
 pub use permission::ProjectRole;
 pub use project::{Project, ProjectMetadata, ProjectReq, ProjectSummary, Quota, StorageAmount};
+pub use retention::{
+    RetentionExecution, RetentionMetadata, RetentionParam, RetentionPolicy, RetentionRule,
+    RetentionRun, RetentionScope, RetentionScopeSelectors, RetentionSelector, RetentionTask,
+    RetentionTemplate, RetentionTrigger,
+};
 pub use robot::{
     PermissionCatalogue, Robot, RobotAccess, RobotCreate, RobotCreated, RobotDisable,
     RobotPermission, RobotSecret,

@@ -43,6 +43,9 @@ impl Project {
 pub struct ProjectMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<String>,
+    /// The id of the project's tag retention policy, when it has one (read only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_id: Option<String>,
 }
 
 /// The body of `POST /projects`.

@@ -18,7 +18,8 @@ use crate::app::AppState;
 use crate::auth::{Action, Principal, ProjectAccess, ProjectRole, Resource};
 use crate::config::ProjectCreation;
 use crate::db::entities::{
-    manifest, project, project_member, proxy_project, registry, repository, user, user_group_member,
+    manifest, project, project_member, proxy_project, registry, repository, retention_policy, user,
+    user_group_member,
 };
 use crate::error::ApiError;
 use crate::names;
@@ -138,6 +139,17 @@ async fn view(
     let role_ids: Vec<i32> = access.roles.iter().filter_map(|r| r.id()).collect();
     let mut metadata = crate::metadata::load(&state.db, project.id).await?;
     metadata.insert("public".into(), project.public.to_string());
+    // As in Harbor, the project's retention policy is found through its metadata.
+    let retention: Option<i64> = retention_policy::Entity::find()
+        .select_only()
+        .column(retention_policy::Column::Id)
+        .filter(retention_policy::Column::ProjectId.eq(project.id))
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    if let Some(id) = retention {
+        metadata.insert("retention_id".into(), id.to_string());
+    }
     let registry_id = proxy_project::Entity::find_by_id(project.id)
         .one(&state.db)
         .await?

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod integration;
 pub mod project_config;
 pub mod repositories;
+pub mod retention;
 pub mod robots;
 pub mod session;
 

@@ -401,6 +401,26 @@ async fn retention_keeps_the_latest_tags_and_never_removes_immutable_ones() {
         "scope_selectors": {"repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]}
     }]))
     .await;
+    // Clients find the policy in the project's metadata, and may send it back unchanged.
+    let project: Value = app
+        .admin(Method::GET, "/api/v2.0/projects/keep")
+        .send()
+        .await
+        .expect("project")
+        .json()
+        .await
+        .expect("json");
+    let retention_id = project["metadata"]["retention_id"]
+        .as_str()
+        .expect("retention_id");
+    assert_eq!(format!("/api/v2.0/retentions/{retention_id}"), policy);
+    let res = app
+        .admin(Method::PUT, "/api/v2.0/projects/keep")
+        .json(&json!({"metadata": project["metadata"]}))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(res.status(), StatusCode::OK);
 
     let (dry_id, dry) = run_policy(&app, &policy, true).await;
     assert_eq!(dry.status, "Success", "{dry:?}");

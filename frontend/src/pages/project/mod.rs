@@ -6,6 +6,7 @@ mod labels;
 mod logs;
 mod members;
 mod repositories;
+mod retention;
 mod robots;
 mod summary;
 mod webhooks;
@@ -25,6 +26,7 @@ pub use labels::LabelsTab;
 pub use logs::LogsTab;
 pub use members::MembersTab;
 pub use repositories::RepositoriesTab;
+pub use retention::RetentionTab;
 pub use robots::RobotsTab;
 pub use summary::SummaryTab;
 pub use webhooks::WebhooksTab;
@@ -80,6 +82,7 @@ fn ProjectFrame(
     let labels_href = format!("{base}/labels");
     let configuration_href = format!("{base}/configuration");
     let immutability_href = format!("{base}/immutability");
+    let retention_href = format!("{base}/retention");
     let webhooks_href = format!("{base}/webhooks");
     let show_members =
         permission::can_list_members(session.is_admin(), &project.current_user_role_ids);
@@ -118,6 +121,9 @@ fn ProjectFrame(
                 </Show>
                 <Show when=move || access.allows("metadata", "read")>
                     <A href=configuration_href.clone()>"Configuration"</A>
+                </Show>
+                <Show when=move || access.allows("tag-retention", "list")>
+                    <A href=retention_href.clone()>"Tag retention"</A>
                 </Show>
                 <Show when=move || access.allows("immutable-tag", "list")>
                     <A href=immutability_href.clone()>"Immutability"</A>

@@ -59,6 +59,7 @@ pub fn CreateProjectDialog(
             project_name: name.get_untracked().trim().to_owned(),
             metadata: Some(ProjectMetadata {
                 public: Some(public.get_untracked().to_string()),
+                retention_id: None,
             }),
             storage_limit: Some(storage_limit),
             registry_id: proxy.get_untracked(),
