@@ -393,9 +393,6 @@ fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
          used Basic credentials, distribution ran without auth (zb has no token flow).\n\n\
          | zb test | Berth req/s | distribution req/s | Berth/distribution |\n|---|---:|---:|---:|\n"
     );
-    if !failures.is_empty() {
-        let _ = writeln!(out, "No results from: {}.\n", failures.join("; "));
-    }
     let names: Vec<String> =
         results
             .iter()
@@ -433,6 +430,9 @@ fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
             show(berth),
             show(dist)
         );
+    }
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\nNo results from: {}.", failures.join("; "));
     }
     Ok(out)
 }
