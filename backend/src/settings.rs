@@ -10,10 +10,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -286,7 +283,7 @@ pub async fn update(
         };
         checked.push((setting.key, stored));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for (key, value) in checked {
         store(&txn, key, value).await?;
     }

@@ -1,6 +1,7 @@
 //! Tag immutability rules of a project (`/projects/{project}/immutabletagrules`).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A doublestar pattern with its decoration (`matches`/`excludes` for tags,
 /// `repoMatches`/`repoExcludes` for repositories).
@@ -9,6 +10,36 @@ pub struct Selector {
     pub kind: String,
     pub decoration: String,
     pub pattern: String,
+    /// Retention tag selectors only: Harbor's `"{\"untagged\":true}"` (a string), or an
+    /// object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extras: Option<Value>,
+}
+
+impl Selector {
+    /// A doublestar selector of `pattern` (trimmed).
+    pub fn doublestar(decoration: &str, pattern: &str) -> Self {
+        Self {
+            kind: "doublestar".into(),
+            decoration: decoration.into(),
+            pattern: pattern.trim().into(),
+            extras: None,
+        }
+    }
+}
+
+/// Selectors as people read them: `(repositories, tags)`, joined when several.
+pub(crate) fn patterns(scope: &ScopeSelectors, tags: &[Selector]) -> (String, String) {
+    let join = |list: &[Selector]| {
+        list.iter()
+            .map(|s| match s.decoration.as_str() {
+                "excludes" | "repoExcludes" => format!("not {}", s.pattern),
+                _ => s.pattern.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (join(&scope.repository), join(tags))
 }
 
 /// The repositories a rule applies to.
@@ -35,11 +66,7 @@ pub struct ImmutableRule {
 impl ImmutableRule {
     /// A rule protecting the tags matching `tags` in the repositories matching `repositories`.
     pub fn protecting(repositories: &str, tags: &str) -> Self {
-        let selector = |decoration: &str, pattern: &str| Selector {
-            kind: "doublestar".into(),
-            decoration: decoration.into(),
-            pattern: pattern.trim().into(),
-        };
+        let selector = Selector::doublestar;
         Self {
             id: 0,
             disabled: false,
@@ -54,19 +81,7 @@ impl ImmutableRule {
 
     /// The patterns as people read them: `(repositories, tags)`, joined when several.
     pub fn patterns(&self) -> (String, String) {
-        let join = |list: &[Selector]| {
-            list.iter()
-                .map(|s| match s.decoration.as_str() {
-                    "excludes" | "repoExcludes" => format!("not {}", s.pattern),
-                    _ => s.pattern.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        (
-            join(&self.scope_selectors.repository),
-            join(&self.tag_selectors),
-        )
+        patterns(&self.scope_selectors, &self.tag_selectors)
     }
 }
 

@@ -42,8 +42,7 @@ pub use permission::ProjectRole;
 pub use project::{Project, ProjectMetadata, ProjectReq, ProjectSummary, Quota, StorageAmount};
 pub use retention::{
     RetentionExecution, RetentionMetadata, RetentionParam, RetentionPolicy, RetentionRule,
-    RetentionRun, RetentionScope, RetentionScopeSelectors, RetentionSelector, RetentionTask,
-    RetentionTemplate, RetentionTrigger,
+    RetentionRun, RetentionScope, RetentionTask, RetentionTemplate, RetentionTrigger,
 };
 pub use robot::{
     PermissionCatalogue, Robot, RobotAccess, RobotCreate, RobotCreated, RobotDisable,

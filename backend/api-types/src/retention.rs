@@ -5,24 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A doublestar pattern with its decoration (`matches`/`excludes` for tags,
-/// `repoMatches`/`repoExcludes` for repositories).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RetentionSelector {
-    pub kind: String,
-    pub decoration: String,
-    pub pattern: String,
-    /// Tag selectors only: Harbor's `"{\"untagged\":true}"` (a string), or an object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extras: Option<Value>,
-}
-
-/// The repositories a rule applies to.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RetentionScopeSelectors {
-    #[serde(default)]
-    pub repository: Vec<RetentionSelector>,
-}
+use crate::immutable::{ScopeSelectors, Selector, patterns};
 
 /// One rule: which tags of which repositories it keeps.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -38,9 +21,9 @@ pub struct RetentionRule {
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
     #[serde(default)]
-    pub tag_selectors: Vec<RetentionSelector>,
+    pub tag_selectors: Vec<Selector>,
     #[serde(default)]
-    pub scope_selectors: RetentionScopeSelectors,
+    pub scope_selectors: ScopeSelectors,
 }
 
 /// When the policy runs by itself: `{"kind": "Schedule", "settings": {"cron": ".."}}`.
@@ -130,15 +113,6 @@ pub struct RetentionRun {
     pub dry_run: bool,
 }
 
-fn selector(decoration: &str, pattern: &str) -> RetentionSelector {
-    RetentionSelector {
-        kind: "doublestar".into(),
-        decoration: decoration.into(),
-        pattern: pattern.trim().into(),
-        extras: None,
-    }
-}
-
 impl RetentionRule {
     /// A rule of `template` (with its parameter `param` set to `value`, when it has one) over
     /// the tags matching `tags` in the repositories matching `repositories`; `untagged` keeps
@@ -156,7 +130,7 @@ impl RetentionRule {
             }
             _ => BTreeMap::new(),
         };
-        let mut tag_selector = selector("matches", tags);
+        let mut tag_selector = Selector::doublestar("matches", tags);
         tag_selector.extras = Some(Value::String(format!("{{\"untagged\":{untagged}}}")));
         Self {
             id: 0,
@@ -166,8 +140,8 @@ impl RetentionRule {
             template: template.rule_template.clone(),
             params,
             tag_selectors: vec![tag_selector],
-            scope_selectors: RetentionScopeSelectors {
-                repository: vec![selector("repoMatches", repositories)],
+            scope_selectors: ScopeSelectors {
+                repository: vec![Selector::doublestar("repoMatches", repositories)],
             },
         }
     }
@@ -188,19 +162,7 @@ impl RetentionRule {
 
     /// The patterns as people read them: `(repositories, tags)`, joined when several.
     pub fn patterns(&self) -> (String, String) {
-        let join = |list: &[RetentionSelector]| {
-            list.iter()
-                .map(|s| match s.decoration.as_str() {
-                    "excludes" | "repoExcludes" => format!("not {}", s.pattern),
-                    _ => s.pattern.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        (
-            join(&self.scope_selectors.repository),
-            join(&self.tag_selectors),
-        )
+        patterns(&self.scope_selectors, &self.tag_selectors)
     }
 
     /// Whether the rule also keeps untagged artifacts.

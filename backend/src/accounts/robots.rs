@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::auth::robot::{self, PermissionError, ROBOT_PREFIX, RobotLevel, RobotPermission};
 use crate::auth::{Principal, next_credential_version, password};
@@ -111,7 +111,7 @@ pub async fn create(
     check_creator(creator, &new.permissions)?;
     let secret = new.secret.unwrap_or_else(robot::generate_secret);
     let secret_hash = hash_secret(&secret)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for permission in new
         .permissions
         .iter()
@@ -292,7 +292,7 @@ pub async fn refresh_secret(
 /// # Errors
 /// Database failures.
 pub async fn delete(db: &DatabaseConnection, row: &robot_row::Model) -> Result<(), RobotError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     project_member::Entity::delete_many()
         .filter(project_member::Column::EntityType.eq("r"))
         .filter(project_member::Column::EntityId.eq(row.id))

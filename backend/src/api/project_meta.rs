@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,7 +55,7 @@ async fn save(
     values: &BTreeMap<String, String>,
 ) -> Result<(), ApiError> {
     metadata::check_all(values).map_err(ApiError::bad_request)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(public) = values.get("public") {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public == "true"))

@@ -8,7 +8,6 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -282,7 +281,7 @@ pub async fn create(
         )));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // A robot owns nothing itself: the first administrator is recorded as owner, and the robot
     // becomes the project's administrator through a membership.
     let (owner_id, member) = match &principal {
@@ -570,7 +569,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Update).await?;
     let public = parse_public(body.metadata.as_ref(), body.public)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(public) = public {
         project::Entity::update_many()
             .col_expr(project::Column::Public, Expr::value(public))
@@ -610,7 +609,7 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, project, _) = authorize(&state, &req, &path, Resource::Project, Action::Delete).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let repositories: Vec<i64> = repository::Entity::find()
         .select_only()
         .column(repository::Column::Id)

@@ -7,10 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 use sea_orm::sea_query::{Expr, Order, Query};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -356,7 +353,7 @@ pub async fn delete(
     )
     .await?;
     let row = find(&state, &project, &repo).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Tags, references and labels go with the manifests (ON DELETE CASCADE).
     manifest::Entity::delete_many()
         .filter(manifest::Column::RepositoryId.eq(row.id))

@@ -8,10 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -339,7 +336,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&state, &signed_in(&state, &req).await?, Action::Delete)?;
     let found = find(&state, *path).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     project_member::Entity::delete_many()
         .filter(project_member::Column::EntityType.eq("g"))
         .filter(project_member::Column::EntityId.eq(found.id))

@@ -6,10 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Order};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -539,7 +536,7 @@ pub async fn delete(
     if heir == found.id {
         return Err(ApiError::forbidden("you cannot delete your own account"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     project::Entity::update_many()
         .col_expr(project::Column::OwnerId, Expr::value(heir))
         .filter(project::Column::OwnerId.eq(found.id))

@@ -54,6 +54,26 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Starts a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting for it through the busy timeout like any other writer. A transaction
+/// begun plainly reads first and asks for the lock only at its first write, and if another
+/// connection has written in between, SQLite refuses at once (`SQLITE_BUSY`): the busy handler
+/// cannot help a reader that must become a writer, so the request failed with a 500 whenever a
+/// background job or another request happened to write at the same moment. PostgreSQL ignores
+/// the mode.
+///
+/// # Errors
+/// The transaction cannot be started.
+pub async fn begin_write(
+    db: &impl sea_orm::TransactionTrait<Transaction = sea_orm::DatabaseTransaction>,
+) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// True when a database error means "the database is unreachable right now" rather than a bug or
 /// a constraint, so callers answer 503 and let the client retry. Besides pool timeouts this
 /// covers a connection that died mid-query (I/O, TLS or protocol errors) and PostgreSQL's

@@ -5,10 +5,7 @@
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::auth::oidc::OidcIdentity;
 use crate::db::entities::{oidc_identity, user, user_group, user_group_member};
@@ -65,7 +62,7 @@ pub async fn sign_in(
             .await?;
     }
     if let (Some(link), Some(found)) = (link, found) {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         oidc_identity::Entity::update_many()
             .col_expr(oidc_identity::Column::LastLoginAt, Expr::value(Utc::now()))
             .col_expr(
@@ -103,7 +100,7 @@ pub async fn create(
     if !crate::api::valid_username(username) {
         return Err(OnboardError::InvalidName(username.to_owned()));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let taken = user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(&txn)

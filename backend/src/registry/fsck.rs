@@ -11,9 +11,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use super::{Registry, RegistryError};
 use crate::db::entities::{blob, manifest, repository_blob, upload_session};
@@ -194,7 +192,7 @@ impl Registry {
         }
         if repair && !lost.is_empty() {
             // Links first: repository_blobs refers to blobs without cascading.
-            let txn = self.db.begin().await?;
+            let txn = crate::db::begin_write(&self.db).await?;
             repository_blob::Entity::delete_many()
                 .filter(repository_blob::Column::BlobId.is_in(lost.clone()))
                 .exec(&txn)

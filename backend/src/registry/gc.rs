@@ -11,9 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{Registry, RegistryError};
 use crate::db::entities::{blob, manifest, manifest_reference, repository, repository_blob, tag};
@@ -262,7 +260,7 @@ impl Registry {
         candidate: &ManifestCandidate,
         cutoff: DateTime<Utc>,
     ) -> Result<bool, RegistryError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let locked = manifest::Entity::update_many()
             .col_expr(manifest::Column::Size, Expr::col(manifest::Column::Size))
             .filter(manifest::Column::Id.eq(candidate.id))
@@ -302,7 +300,7 @@ async fn delete_blob(
     cutoff: DateTime<Utc>,
 ) -> Result<bool, RegistryError> {
     let digest: Digest = candidate.digest.parse()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
     // database's write lock) until commit.
     let locked = blob::Entity::update_many()
@@ -348,7 +346,7 @@ async fn delete_blobs(
             ))
             .add(unreferenced_blob())
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The conditional update takes the locks (PostgreSQL: the rows'; SQLite: the write lock)
     // before the survivors are read, so nothing can reference or touch them until commit.
     let locked = blob::Entity::update_many()

@@ -8,7 +8,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
 };
 use serde_json::{Map, Value};
 
@@ -331,7 +331,7 @@ impl Registry {
             sparse,
         } = *commit;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let existing = manifest::Entity::find()
             .filter(manifest::Column::RepositoryId.eq(repository.id))
             .filter(manifest::Column::Digest.eq(digest.to_string()))
@@ -650,7 +650,7 @@ impl Registry {
         repository: &repository::Model,
         row: &manifest::Model,
     ) -> Result<(), RegistryError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         delete_manifest_row(&txn, repository, row).await?;
         txn.commit().await?;
         Ok(())

@@ -279,8 +279,7 @@ impl Registry {
     /// # Errors
     /// Database failures.
     pub async fn recalculate_quota(&self, project_id: i64) -> Result<(i64, i64), RegistryError> {
-        use sea_orm::TransactionTrait;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let before = usage(&txn, project_id).await?;
         let repositories = Query::select()
             .column(repository::Column::Id)

@@ -7,5 +7,6 @@ pub mod job_log;
 pub mod labels;
 pub mod nav;
 pub mod pager;
+pub mod patterns;
 pub mod robots;
 pub mod search;

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use super::{CurrentProject, ProjectAccess};
 use crate::api::{self, ApiError};
 use crate::components::error::{ActionError, error_fallback};
+use crate::components::patterns::PatternFields;
 
 /// The rules; the form and delete buttons for holders of `immutable-tag:create` / `:delete`.
 #[component]
@@ -25,8 +26,8 @@ pub fn ImmutabilityTab() -> impl IntoView {
         set_error.set(result.err());
         reload.update(|n| *n += 1);
     });
-    let (repositories, set_repositories) = signal(String::from("**"));
-    let (tags, set_tags) = signal(String::new());
+    let repositories = RwSignal::new(String::from("**"));
+    let tags = RwSignal::new(String::new());
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         let rule = ImmutableRule::protecting(&repositories.get_untracked(), &tags.get_untracked());
@@ -38,20 +39,7 @@ pub fn ImmutabilityTab() -> impl IntoView {
         <p class="muted">"Tags matching a rule cannot be pushed again or deleted."</p>
         <Show when=move || access.allows("immutable-tag", "create")>
             <form class="toolbar" aria-label="New immutability rule" on:submit=add>
-                <input
-                    aria-label="Repositories pattern"
-                    placeholder="Repositories, e.g. **"
-                    required
-                    prop:value=repositories
-                    on:input=move |ev| set_repositories.set(event_target_value(&ev))
-                />
-                <input
-                    aria-label="Tags pattern"
-                    placeholder="Tags, e.g. v*"
-                    required
-                    prop:value=tags
-                    on:input=move |ev| set_tags.set(event_target_value(&ev))
-                />
+                <PatternFields repositories tags />
                 <button type="submit">"+ Add rule"</button>
             </form>
         </Show>

@@ -12,6 +12,7 @@ use super::{CurrentProject, ProjectAccess};
 use crate::api::{self, ApiError};
 use crate::components::error::{ActionError, error_fallback};
 use crate::components::job_log::JobLog;
+use crate::components::patterns::PatternFields;
 use crate::format;
 
 /// The policy (created with its first rule) and, once it exists, its runs.
@@ -160,8 +161,8 @@ fn RuleForm(
     let templates = StoredValue::new(templates);
     let (template, set_template) = signal(first);
     let (count, set_count) = signal(String::from("10"));
-    let (repositories, set_repositories) = signal(String::from("**"));
-    let (tags, set_tags) = signal(String::from("**"));
+    let repositories = RwSignal::new(String::from("**"));
+    let tags = RwSignal::new(String::from("**"));
     let (untagged, set_untagged) = signal(false);
     let chosen = move || {
         templates.with_value(|list| {
@@ -229,20 +230,7 @@ fn RuleForm(
                     on:input=move |ev| set_count.set(event_target_value(&ev))
                 />
             </Show>
-            <input
-                aria-label="Repositories pattern"
-                placeholder="Repositories, e.g. **"
-                required
-                prop:value=repositories
-                on:input=move |ev| set_repositories.set(event_target_value(&ev))
-            />
-            <input
-                aria-label="Tags pattern"
-                placeholder="Tags, e.g. v*"
-                required
-                prop:value=tags
-                on:input=move |ev| set_tags.set(event_target_value(&ev))
-            />
+            <PatternFields repositories tags />
             <label>
                 <input
                     type="checkbox"
