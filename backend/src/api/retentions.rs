@@ -425,8 +425,11 @@ pub async fn executions(
 ) -> Result<HttpResponse, ApiError> {
     load(&state, &req, *id, Action::List).await?;
     let (offset, limit) = paging.window()?;
+    // The parameters are stored as compact JSON: matching their text narrows the rows to this
+    // policy's (and, say, policy 50's for policy 5), and `is_run_of` then decides exactly.
     let runs: Vec<job::Model> = job::Entity::find()
         .filter(job::Column::Kind.eq(kinds::RETENTION))
+        .filter(job::Column::Params.contains(format!("\"policy_id\":{}", *id)))
         .order_by_desc(job::Column::Id)
         .all(&state.db)
         .await?
