@@ -327,6 +327,39 @@ pub struct RegistryUpdate {
     access_secret: Option<String>,
 }
 
+/// How to reach an endpoint, as an update or a ping may change it (absent fields are kept).
+struct Connection {
+    url: Option<String>,
+    insecure: Option<bool>,
+    credential_type: Option<String>,
+    access_key: Option<String>,
+    /// `*****` (what GET shows) keeps the stored secret.
+    access_secret: Option<String>,
+}
+
+impl Connection {
+    /// Checks the fields given and writes them into `row`.
+    fn apply(self, row: &mut registry::Model) -> Result<(), ApiError> {
+        check_credential(&Credential {
+            kind: self.credential_type,
+            ..Credential::default()
+        })?;
+        if let Some(url) = self.url {
+            row.url = check_url(&url)?;
+        }
+        if let Some(insecure) = self.insecure {
+            row.insecure = insecure;
+        }
+        if let Some(key) = self.access_key {
+            row.access_key = Some(key).filter(|k| !k.is_empty());
+        }
+        if let Some(secret) = self.access_secret.filter(|s| s != MASK) {
+            row.access_secret = Some(secret);
+        }
+        Ok(())
+    }
+}
+
 /// Updates a registry endpoint.
 ///
 /// Proxy-cache projects bound to it use the new address and credentials from their next pull.
@@ -353,33 +386,25 @@ pub async fn update(
     body: web::Json<RegistryUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     require(&state, &signed_in(&state, &req).await?, Action::Update)?;
-    let row = find(&state, *id).await?;
+    let mut row = find(&state, *id).await?;
     let body = body.into_inner();
-    check_credential(&Credential {
-        kind: body.credential_type.clone(),
-        ..Credential::default()
-    })?;
-    let mut active: registry::ActiveModel = row.into();
     if let Some(name) = body.name {
         check_name(&name)?;
-        active.name = Set(name);
+        row.name = name;
     }
     if let Some(description) = body.description {
-        active.description = Set(description);
+        row.description = description;
     }
-    if let Some(url) = body.url {
-        active.url = Set(check_url(&url)?);
+    Connection {
+        url: body.url,
+        insecure: body.insecure,
+        credential_type: body.credential_type,
+        access_key: body.access_key,
+        access_secret: body.access_secret,
     }
-    if let Some(insecure) = body.insecure {
-        active.insecure = Set(insecure);
-    }
-    if let Some(key) = body.access_key {
-        active.access_key = Set(Some(key).filter(|k| !k.is_empty()));
-    }
-    if let Some(secret) = body.access_secret.filter(|s| s != MASK) {
-        active.access_secret = Set(Some(secret));
-    }
-    active.updated_at = Set(Utc::now());
+    .apply(&mut row)?;
+    row.updated_at = Utc::now();
+    let active = registry::ActiveModel::from(row).reset_all();
     match active.update(&state.db).await {
         Ok(_) => Ok(HttpResponse::Ok().finish()),
         Err(e) if crate::db::is_unique_violation(&e) => {
@@ -494,26 +519,18 @@ pub async fn ping(
         check_kind(&kind)?;
         row.kind = kind;
     }
-    if let Some(url) = body.url {
-        row.url = check_url(&url)?;
+    Connection {
+        url: body.url,
+        insecure: body.insecure,
+        credential_type: body.credential_type,
+        access_key: body.access_key,
+        access_secret: body.access_secret,
     }
+    .apply(&mut row)?;
     if row.url.is_empty() && row.kind != "docker-hub" {
         return Err(ApiError::bad_request(
             "give the id of an endpoint or its url",
         ));
-    }
-    if let Some(insecure) = body.insecure {
-        row.insecure = insecure;
-    }
-    check_credential(&Credential {
-        kind: body.credential_type,
-        ..Credential::default()
-    })?;
-    if let Some(key) = body.access_key {
-        row.access_key = Some(key).filter(|k| !k.is_empty());
-    }
-    if let Some(secret) = body.access_secret.filter(|s| s != MASK) {
-        row.access_secret = Some(secret);
     }
     let upstream =
         Upstream::new(proxy::endpoint(&row)).map_err(|e| ApiError::bad_request(e.to_string()))?;
