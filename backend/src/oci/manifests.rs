@@ -200,8 +200,7 @@ async fn audit(
     project_id: Option<i64>,
 ) {
     let operator = operator(caller);
-    let separator = if reference.contains(':') { '@' } else { ':' };
-    let resource = format!("{name}{separator}{reference}");
+    let resource = super::pulls::artifact(name, reference);
     let entry = crate::api::audit::Entry {
         operator,
         project_id,
@@ -268,7 +267,6 @@ async fn notify(
         .is_some_and(|p| p.public);
     let host = super::public_host(state, req);
     let tag = (!reference.contains(':')).then(|| reference.to_owned());
-    let separator = if tag.is_some() { ':' } else { '@' };
     let event = crate::webhooks::Event {
         kind,
         project_id,
@@ -278,7 +276,7 @@ async fn notify(
         repository: Some(name.to_owned()),
         resources: vec![crate::webhooks::Resource {
             digest: digest.to_owned(),
-            resource_url: format!("{host}/{name}{separator}{reference}"),
+            resource_url: format!("{host}/{}", super::pulls::artifact(name, reference)),
             tag,
         }],
         custom_attributes: None,

@@ -145,14 +145,14 @@ async fn store(db: &DatabaseConnection, jobs: &JobQueue, group: &[Pull]) {
     }
 }
 
-/// `repository:tag` or `repository@digest`, as the audit log names an artifact.
+/// `repository:tag` or `repository@digest`, as the audit log and webhooks name an artifact.
+pub(super) fn artifact(repository: &str, reference: &str) -> String {
+    let separator = if reference.contains(':') { '@' } else { ':' };
+    format!("{repository}{separator}{reference}")
+}
+
 fn resource(pull: &Pull) -> String {
-    let separator = if pull.reference.contains(':') {
-        '@'
-    } else {
-        ':'
-    };
-    format!("{}{separator}{}", pull.repository, pull.reference)
+    artifact(&pull.repository, &pull.reference)
 }
 
 fn event(project: &project::Model, pull: &Pull) -> webhooks::Event {
