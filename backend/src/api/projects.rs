@@ -635,9 +635,7 @@ pub async fn delete(
         .filter(repository::Column::ProjectId.eq(project.id))
         .exec(&txn)
         .await?;
-    proxy_project::Entity::delete_by_id(project.id)
-        .exec(&txn)
-        .await?;
+    // Its proxy binding, webhook policies and other owned rows go by ON DELETE CASCADE.
     project::Entity::delete_by_id(project.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().finish())

@@ -18,7 +18,6 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::db::entities::{access_token, cli_secret};
 
@@ -94,10 +93,6 @@ pub fn random_ticket() -> String {
     random_secret("")
 }
 
-fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// Sets the user's CLI secret: `chosen` (which must pass the password policy) or a generated
 /// one. Returns the secret, to be shown once. Replaces any earlier secret.
 ///
@@ -123,7 +118,7 @@ pub async fn set_cli_secret(
     };
     cli_secret::Entity::insert(cli_secret::ActiveModel {
         user_id: Set(user_id),
-        secret_hash: Set(digest(&secret)),
+        secret_hash: Set(crate::auth::session::key(&secret)),
         created_at: Set(Utc::now()),
     })
     .on_conflict(
@@ -176,7 +171,7 @@ pub async fn is_cli_secret(
     };
     Ok(super::session::tokens_match(
         &row.secret_hash,
-        &digest(candidate),
+        &crate::auth::session::key(candidate),
     ))
 }
 
@@ -231,7 +226,7 @@ pub async fn create_token(
     let inserted = access_token::Entity::insert(access_token::ActiveModel {
         user_id: Set(user_id),
         name: Set(name.clone()),
-        token_hash: Set(digest(&secret)),
+        token_hash: Set(crate::auth::session::key(&secret)),
         scopes: Set(json_list(&permissions)),
         projects: Set(new.projects.as_deref().map(json_list)),
         expires_at: Set(new.expires_at),
@@ -244,16 +239,9 @@ pub async fn create_token(
     match inserted {
         Ok(row) => Ok((row, secret)),
         // Two requests raced for the same name: the unique index decided.
-        Err(e) if is_unique_violation(&e) => Err(CredentialError::NameTaken(name)),
+        Err(e) if crate::db::is_unique_violation(&e) => Err(CredentialError::NameTaken(name)),
         Err(e) => Err(e.into()),
     }
-}
-
-fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 /// A list of strings or enums as stored JSON text (these cannot fail to serialize).
@@ -316,7 +304,7 @@ pub async fn find_token(
 ) -> Result<Option<Arc<TokenScope>>, DbErr> {
     let now = Utc::now();
     let found = access_token::Entity::find()
-        .filter(access_token::Column::TokenHash.eq(digest(candidate)))
+        .filter(access_token::Column::TokenHash.eq(crate::auth::session::key(candidate)))
         .filter(access_token::Column::UserId.eq(user_id))
         .one(db)
         .await?;
@@ -372,6 +360,6 @@ mod tests {
         let b = random_secret(TOKEN_PREFIX);
         assert_ne!(a, b);
         assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43);
-        assert_eq!(digest("x").len(), 64);
+        assert_eq!(crate::auth::session::key("x").len(), 64);
     }
 }

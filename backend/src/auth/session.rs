@@ -30,8 +30,10 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-fn key(cookie: &str) -> String {
-    hex::encode(Sha256::digest(cookie.as_bytes()))
+/// How a secret handed to a client (a session cookie, a token, a one-time ticket) is stored:
+/// its SHA-256 in hex, so the database never holds the secret itself.
+pub(crate) fn key(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Opens a session for `user_id` lasting `ttl_seconds` from now (renewed on use).

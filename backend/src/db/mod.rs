@@ -109,23 +109,6 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     )
 }
 
-/// True when SQLite refused a write because another connection holds the write lock and waiting
-/// could deadlock: a transaction that has read cannot upgrade to a writer (`SQLITE_BUSY`,
-/// `SQLITE_BUSY_SNAPSHOT`), and SQLite answers at once instead of calling its busy handler. The
-/// remedy is to run the whole transaction again.
-pub fn is_busy(err: &DbErr) -> bool {
-    let (DbErr::Query(runtime) | DbErr::Exec(runtime)) = err else {
-        return false;
-    };
-    match runtime {
-        sea_orm::RuntimeErr::SqlxError(sqlx) => match sqlx.as_ref() {
-            sea_orm::SqlxError::Database(db) => matches!(db.code().as_deref(), Some("5" | "517")),
-            _ => false,
-        },
-        sea_orm::RuntimeErr::Internal(_) => false,
-    }
-}
-
 /// True when the database refused a text value as not valid in its encoding (PostgreSQL's
 /// SQLSTATE 22021, e.g. a NUL character), which is the client's mistake, not the server's.
 pub fn is_invalid_text(err: &DbErr) -> bool {

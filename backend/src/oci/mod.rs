@@ -75,7 +75,10 @@ async fn dispatch(
     let state = state.get_ref();
     let method = req.method().clone();
     let head = method == Method::HEAD;
+    // An upload session exists only once its POST passed this check, and a project's proxy
+    // binding is fixed when it is created, so the chunks and the final PUT need not ask again.
     if !matches!(method, Method::GET | Method::HEAD)
+        && !matches!(route, Route::Upload { .. })
         && let Some(name) = route.name()
         && let Some(proxy) = state.registry.proxy_of(name).await?
     {

@@ -129,12 +129,7 @@ pub async fn create(
     .await;
     let created = match inserted {
         Ok(row) => row,
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
+        Err(e) if crate::db::is_unique_violation(&e) => {
             return Err(OnboardError::NameTaken(username.to_owned()));
         }
         Err(e) => return Err(e.into()),

@@ -5,17 +5,13 @@
 use chrono::{Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
-use sha2::{Digest as _, Sha256};
 
 use crate::auth::oidc::{OidcIdentity, PendingLogin};
+use crate::auth::session::key;
 use crate::db::entities::oidc_login;
 
 /// How long the user has to sign in at the provider, or to choose a user name.
 const LIFETIME_MINUTES: i64 = 15;
-
-fn key(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// Remembers a started sign-in until the provider redirects back.
 ///

@@ -167,20 +167,10 @@ impl Registry {
         candidate: &BlobCandidate,
         cutoff: DateTime<Utc>,
     ) -> Result<bool, RegistryError> {
-        // The deletion runs in its own task: a caller that gives up (a job abandoned at its
-        // timeout) must not cut it between the file's removal and the commit.
-        let db = self.db.clone();
-        let store = self.store.clone();
-        let candidate = candidate.clone();
-        let task =
-            tokio::spawn(async move { delete_blob(&db, store.as_ref(), &candidate, cutoff).await });
-        match task.await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            // Only a runtime shutting down cancels the task, like a crash (see the crash window
-            // in docs/ARCHITECTURE.md); the next run looks at the row again.
-            Err(_) => Ok(false),
-        }
+        let deleted = self
+            .gc_delete_blobs(std::slice::from_ref(candidate), cutoff)
+            .await?;
+        Ok(!deleted.is_empty())
     }
 
     /// Deletes every blob of `candidates` that is still garbage, [`DELETE_CHUNK`] blobs per
@@ -197,6 +187,8 @@ impl Registry {
         let db = self.db.clone();
         let store = self.store.clone();
         let candidates = candidates.to_vec();
+        // The deletion runs in its own task: a caller that gives up (a job abandoned at its
+        // timeout) must not cut it between a file's removal and the commit.
         let task = tokio::spawn(async move {
             let mut deleted = Vec::new();
             for chunk in candidates.chunks(DELETE_CHUNK) {
@@ -207,6 +199,8 @@ impl Registry {
         match task.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task, like a crash (see the crash window
+            // in docs/ARCHITECTURE.md); the next run looks at the rows again.
             Err(_) => Ok(Vec::new()),
         }
     }
@@ -291,42 +285,6 @@ impl Registry {
         txn.commit().await?;
         Ok(true)
     }
-}
-
-async fn delete_blob(
-    db: &sea_orm::DatabaseConnection,
-    store: &dyn crate::storage::BlobStore,
-    candidate: &BlobCandidate,
-    cutoff: DateTime<Utc>,
-) -> Result<bool, RegistryError> {
-    let digest: Digest = candidate.digest.parse()?;
-    let txn = crate::db::begin_write(db).await?;
-    // The conditional update re-checks the rules and takes the row's lock (on SQLite, the
-    // database's write lock) until commit.
-    let locked = blob::Entity::update_many()
-        .col_expr(blob::Column::Size, Expr::col(blob::Column::Size))
-        .filter(blob::Column::Id.eq(candidate.id))
-        .filter(stale(
-            blob::Column::TouchedAt,
-            blob::Column::CreatedAt,
-            cutoff,
-        ))
-        .filter(unreferenced_blob())
-        .exec(&txn)
-        .await?;
-    if locked.rows_affected == 0 {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    lock_against_new_links(&txn, &[candidate.id]).await?;
-    repository_blob::Entity::delete_many()
-        .filter(repository_blob::Column::BlobId.eq(candidate.id))
-        .exec(&txn)
-        .await?;
-    blob::Entity::delete_by_id(candidate.id).exec(&txn).await?;
-    store.delete(&digest).await?;
-    txn.commit().await?;
-    Ok(true)
 }
 
 async fn delete_blobs(

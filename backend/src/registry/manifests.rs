@@ -22,8 +22,6 @@ use crate::names;
 
 /// How many digests one `IN (...)` query checks at a time.
 const IN_BATCH: usize = 500;
-/// How often a manifest commit or deletion is tried when SQLite reports its write lock busy.
-const BUSY_ATTEMPTS: u64 = 50;
 
 /// A manifest push.
 #[derive(Debug)]
@@ -288,13 +286,6 @@ impl Registry {
                 // A concurrent push of the same manifest inserted the row first: use it.
                 Err(RegistryError::Database(err))
                     if attempts < 3 && crate::db::is_unique_violation(&err) => {}
-                // SQLite: another push held the write lock when this transaction, which had
-                // read first, wanted to write; it was rolled back, so run it again.
-                Err(RegistryError::Database(err))
-                    if attempts < BUSY_ATTEMPTS && crate::db::is_busy(&err) =>
-                {
-                    tokio::time::sleep(std::time::Duration::from_millis(attempts)).await;
-                }
                 Err(err @ RegistryError::QuotaExceeded { .. }) => {
                     if let RegistryError::QuotaExceeded { used, limit, .. } = &err {
                         let recorded = quota::record_event(
@@ -614,20 +605,7 @@ impl Registry {
                     .all(&self.db)
                     .await?;
                 self.refuse_immutable(&self.db, &repository, &tags).await?;
-                let mut attempts = 0;
-                loop {
-                    attempts += 1;
-                    match self.delete_manifest_once(&repository, &row).await {
-                        // SQLite: another writer held the lock when this transaction, which
-                        // had read first, wanted to write; it was rolled back, so run it again.
-                        Err(RegistryError::Database(err))
-                            if attempts < BUSY_ATTEMPTS && crate::db::is_busy(&err) =>
-                        {
-                            tokio::time::sleep(std::time::Duration::from_millis(attempts)).await;
-                        }
-                        other => break other?,
-                    }
-                }
+                self.delete_manifest_row(&repository, &row).await?;
             }
             Target::Tag(tag_name) => {
                 self.refuse_immutable(&self.db, &repository, std::slice::from_ref(&tag_name))
@@ -645,7 +623,7 @@ impl Registry {
         Ok(())
     }
 
-    async fn delete_manifest_once(
+    async fn delete_manifest_row(
         &self,
         repository: &repository::Model,
         row: &manifest::Model,
