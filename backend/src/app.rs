@@ -72,7 +72,10 @@ impl AppState {
         let tokens = TokenService::new(&key, &config.auth.service, config.auth.token_ttl_seconds)?;
         ensure_admin(&db, admin_password).await?;
         let registry = Registry::new(db.clone(), store, config.registry.max_manifest_bytes)
-            .with_sparse_manifests(config.registry.allow_sparse_manifests);
+            .with_sparse_manifests(config.registry.allow_sparse_manifests)
+            .with_resolution_window(std::time::Duration::from_millis(
+                config.registry.resolution_window_ms,
+            ));
         Ok(Arc::new(Self {
             rbac: Rbac::new().await?,
             tokens,
@@ -203,6 +206,25 @@ async fn request_id(
     Ok(res)
 }
 
+/// After any request that may have written (every method but `GET`, `HEAD` and `OPTIONS`),
+/// makes the next pull look for changes again, so that a client pulling what it just pushed
+/// or deleted sees it. The response leaves only after that.
+async fn expire_resolutions(
+    req: ServiceRequest,
+    next: Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let writes = ![Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method());
+    let state = writes
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let res = next.call(req).await;
+    if let Some(state) = state {
+        state.registry.changed();
+    }
+    res
+}
+
 /// The whole HTTP application: `/v2` registry, token service, REST API and the console.
 pub fn app(
     state: Arc<AppState>,
@@ -220,5 +242,6 @@ pub fn app(
         .configure(crate::oci::configure)
         .configure(crate::api::configure)
         .configure(crate::console::configure)
+        .wrap(from_fn(expire_resolutions))
         .wrap(from_fn(request_id))
 }

@@ -280,12 +280,19 @@ pub struct RegistryConfig {
     /// refused with `MANIFEST_BLOB_UNKNOWN`. Turn it on for mirrors that copy a subset of
     /// platforms while keeping the original index digest.
     pub allow_sparse_manifests: bool,
+    /// How long, in milliseconds, a pull may still see a tag as it was before another process
+    /// (a replica or a worker) moved or deleted it (`BERTH__REGISTRY__RESOLUTION_WINDOW_MS`).
+    /// Pulls trust what they resolved before for this long after each look at the database's
+    /// change counters; changes made by the serving process itself are seen at once. Default
+    /// 20; 0 resolves every pull in the database.
+    pub resolution_window_ms: u64,
 }
 
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             allow_sparse_manifests: false,
+            resolution_window_ms: crate::registry::DEFAULT_RESOLUTION_WINDOW.as_millis() as u64,
             max_manifest_bytes: 8 * 1024 * 1024,
             upload_max_age_seconds: 86_400,
         }

@@ -16,6 +16,9 @@ mod m20261204_000050_credential_version;
 mod m20261204_000060_gc_indexes;
 mod m20261204_000060_proxy;
 mod m20261204_000070_webhooks;
+mod m20261204_000080_registry_changes;
+
+pub use m20261204_000080_registry_changes::SLOTS as REGISTRY_CHANGE_SLOTS;
 
 /// Applies Berth's migrations in order.
 pub struct Migrator;
@@ -33,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000060_gc_indexes::Migration),
             Box::new(m20261204_000060_proxy::Migration),
             Box::new(m20261204_000070_webhooks::Migration),
+            Box::new(m20261204_000080_registry_changes::Migration),
         ]
     }
 }

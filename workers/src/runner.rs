@@ -254,6 +254,8 @@ impl Runner {
                 }
             };
             let elapsed_ms = started.elapsed().as_millis() as u64;
+            // Whatever the job changed in tags or manifests is seen by this process's next pull.
+            self.state.registry.changed();
             self.finish(&ctx, result, elapsed_ms).await;
             if job.exclusive() {
                 self.unlock(&row.kind).await;

@@ -1,9 +1,9 @@
 //! A small in-process cache of manifest bytes, keyed by digest.
 //!
 //! A digest always names the same bytes, so an entry can never be stale, whatever another
-//! replica does meanwhile: whether a manifest exists, and which digest a tag names, is still
-//! read from the database on every request. The cache only saves the file read (or the S3
-//! round trip) for manifests that are pulled again and again.
+//! replica does meanwhile; whether a manifest exists, and which digest a tag names, is decided
+//! by the resolutions (`resolutions.rs`). The cache only saves the file read (or the S3 round
+//! trip) for manifests that are pulled again and again.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

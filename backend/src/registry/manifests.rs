@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::{Map, Value};
 
 use super::media::{ParsedManifest, Reference, parse_manifest};
+use super::resolutions::Resolution;
 use super::{Registry, RegistryError, quota};
 use crate::db::entities::{
     blob, manifest, manifest_reference, project, proxy_project, repository, repository_blob, tag,
@@ -561,25 +562,48 @@ impl Registry {
         name: &str,
         reference: &str,
     ) -> Result<StoredManifest, RegistryError> {
-        let Resolved {
-            manifest: row,
-            repository,
-            proxied,
-        } = self.resolve_in_repository(name, reference).await?;
-        let digest: Digest = row.digest.parse()?;
-        let content = match self.manifests.get(&digest) {
+        let versions = self.resolutions.versions(&self.db).await?;
+        let remembered = versions
+            .as_ref()
+            .and_then(|v| self.resolutions.get(v, name, reference));
+        let (resolution, proxied) = match remembered {
+            Some(resolution) => (resolution, false),
+            None => {
+                let Resolved {
+                    manifest: row,
+                    repository,
+                    proxied,
+                } = self.resolve_in_repository(name, reference).await?;
+                let resolution = Resolution {
+                    digest: row.digest.parse()?,
+                    media_type: row.media_type,
+                    project_id: repository.project_id,
+                };
+                if let Some(versions) = versions.as_ref().filter(|_| !proxied) {
+                    self.resolutions.insert(
+                        versions,
+                        name,
+                        reference,
+                        repository.id,
+                        resolution.clone(),
+                    );
+                }
+                (resolution, proxied)
+            }
+        };
+        let content = match self.manifests.get(&resolution.digest) {
             Some(content) => content,
             None => {
-                let content = self.store.get(&digest).await?;
-                self.manifests.insert(&digest, &content);
+                let content = self.store.get(&resolution.digest).await?;
+                self.manifests.insert(&resolution.digest, &content);
                 content
             }
         };
         Ok(StoredManifest {
-            digest,
-            media_type: row.media_type,
+            digest: resolution.digest,
+            media_type: resolution.media_type,
             content,
-            project_id: repository.project_id,
+            project_id: resolution.project_id,
             proxied,
         })
     }

@@ -21,6 +21,7 @@ mod proxy;
 mod rbac;
 mod registry;
 mod replicas;
+mod resolutions;
 mod robots;
 mod scale;
 mod support;

@@ -50,6 +50,18 @@ async fn migrations_apply_to_an_empty_database_and_again_as_a_no_op() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newest_migration_is_undone_and_applied_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_config, db) = fresh_database(&dir).await;
+    Migrator::up(&db, None).await.expect("up");
+    let all = applied(&db).await;
+    Migrator::down(&db, Some(1)).await.expect("down");
+    assert_eq!(applied(&db).await, all[..all.len() - 1]);
+    Migrator::up(&db, None).await.expect("up again");
+    assert_eq!(applied(&db).await, all);
+}
+
 #[test]
 fn every_migration_runs_in_a_transaction() {
     for migration in Migrator::migrations() {

@@ -101,6 +101,11 @@ impl TestApp {
 
     /// A second server (another replica) on the same database and blob store.
     pub async fn replica(&self) -> Self {
+        self.replica_with(|_| {}).await
+    }
+
+    /// [`Self::replica`], with its configuration adjusted by `tweak`.
+    pub async fn replica_with(&self, tweak: impl FnOnce(&mut Config)) -> Self {
         let url = self.state.config.database_url();
         let blobs = self.state.config.storage.clone();
         let root = self.state.config.storage_path();
@@ -108,6 +113,7 @@ impl TestApp {
             c.database.url = Some(url);
             c.storage = blobs;
             c.storage.path = Some(root);
+            tweak(c);
         })
         .await
     }
