@@ -13,6 +13,7 @@ use crate::config::Config;
 
 pub mod entities;
 pub mod properties;
+mod sqlite_busy;
 
 /// Connects to the configured database and applies pending migrations.
 ///
@@ -47,8 +48,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(sqlite_busy::TIMEOUT)
                 .foreign_keys(true)
+        });
+        options.map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(sqlite_busy::install(conn)))
         });
     }
     Database::connect(options).await

@@ -88,6 +88,8 @@ struct Commit<'a> {
     tags: &'a [String],
     /// Blobs and children need not be in the repository.
     sparse: bool,
+    /// The manifest's row, if the repository held it when the push began.
+    known: Option<i64>,
 }
 
 /// A reference in a URL: a tag or a digest.
@@ -155,19 +157,29 @@ impl Registry {
         if !sparse {
             self.check_references(repository.id, &parsed).await?;
         }
-        let moved = self.tags_moving_away(repository.id, &tags, &digest).await?;
+        let known = self
+            .manifest_row(repository.id, &digest)
+            .await?
+            .map(|m| m.id);
+        let moved = self.tags_moving_away(repository.id, &tags, known).await?;
         self.refuse_immutable(&self.db, &repository, &moved).await?;
 
-        // The content's blob row is touched before the file is written: garbage collection spares
-        // recently touched rows, so it cannot remove the file between this write and the commit.
-        self.touch_blob(&digest, put.body.len() as u64).await?;
-        self.store.put(&digest, put.body.clone()).await?;
+        // A manifest the repository already holds (a push that only tags it) is stored already.
+        // Otherwise the content's blob row is touched before the file is written: garbage
+        // collection spares recently touched rows, so it cannot remove the file between this
+        // write and the commit. Either way the commit touches the row again and fails if
+        // garbage collection removed it meanwhile.
+        if known.is_none() {
+            self.touch_blob(&digest, put.body.len() as u64).await?;
+            self.store.put(&digest, put.body.clone()).await?;
+        }
         let commit = Commit {
             digest: &digest,
             parsed: &parsed,
             size: put.body.len(),
             tags: &tags,
             sparse,
+            known,
         };
         self.record_manifest(&repository, &commit).await?;
         Ok(ManifestStored {
@@ -176,20 +188,17 @@ impl Registry {
         })
     }
 
-    /// Of `tags`, those that exist in the repository and point at another manifest.
+    /// Of `tags`, those that exist in the repository and point at another manifest than
+    /// `same` (the pushed manifest's row, if the repository holds it).
     async fn tags_moving_away(
         &self,
         repository_id: i64,
         tags: &[String],
-        digest: &Digest,
+        same: Option<i64>,
     ) -> Result<Vec<String>, RegistryError> {
         if tags.is_empty() {
             return Ok(Vec::new());
         }
-        let same = self
-            .manifest_row(repository_id, digest)
-            .await?
-            .map(|m| m.id);
         let existing = tag::Entity::find()
             .filter(tag::Column::RepositoryId.eq(repository_id))
             .filter(tag::Column::Name.is_in(tags.iter().cloned()))
@@ -281,7 +290,9 @@ impl Registry {
                 .await
             {
                 Ok((id, charge)) => {
-                    self.warn_if_near_limit(&project, charge).await;
+                    if let Some(charge) = charge {
+                        self.warn_if_near_limit(&project, charge).await;
+                    }
                     return Ok(id);
                 }
                 // A concurrent push of the same manifest inserted the row first: use it.
@@ -314,33 +325,49 @@ impl Registry {
         repository: &repository::Model,
         project: &project::Model,
         commit: &Commit<'_>,
-    ) -> Result<(i64, quota::Charge), RegistryError> {
+    ) -> Result<(i64, Option<quota::Charge>), RegistryError> {
         let Commit {
             digest,
             parsed,
             size,
             tags,
             sparse,
+            known,
         } = *commit;
         let now = Utc::now();
         let txn = crate::db::begin_write(&self.db).await?;
-        let existing = manifest::Entity::find()
-            .filter(manifest::Column::RepositoryId.eq(repository.id))
-            .filter(manifest::Column::Digest.eq(digest.to_string()))
-            .one(&txn)
-            .await?;
-        let manifest_id = match existing {
-            Some(row) => {
-                manifest::Entity::update_many()
-                    .col_expr(manifest::Column::TouchedAt, Expr::value(now))
-                    .filter(manifest::Column::Id.eq(row.id))
-                    .exec(&txn)
-                    .await?;
-                row.id
-            }
+        let touch = |id: i64| {
+            manifest::Entity::update_many()
+                .col_expr(manifest::Column::TouchedAt, Expr::value(now))
+                .filter(manifest::Column::Id.eq(id))
+                .filter(manifest::Column::RepositoryId.eq(repository.id))
+                .filter(manifest::Column::Digest.eq(digest.to_string()))
+                .exec(&txn)
+        };
+        // The row read before the transaction, if it is still there (one statement, where
+        // finding it again and touching it would be two, both under the write lock).
+        let still_known = match known {
+            Some(id) => (touch(id).await?.rows_affected == 1).then_some(id),
+            None => None,
+        };
+        let manifest_id = match still_known {
+            Some(id) => id,
             None => {
-                self.insert_manifest(&txn, repository.id, digest, parsed, size)
-                    .await?
+                let existing = manifest::Entity::find()
+                    .filter(manifest::Column::RepositoryId.eq(repository.id))
+                    .filter(manifest::Column::Digest.eq(digest.to_string()))
+                    .one(&txn)
+                    .await?;
+                match existing {
+                    Some(row) => {
+                        touch(row.id).await?;
+                        row.id
+                    }
+                    None => {
+                        self.insert_manifest(&txn, repository.id, digest, parsed, size)
+                            .await?
+                    }
+                }
             }
         };
 

@@ -88,7 +88,10 @@ pub async fn record_event(
 }
 
 /// Charges project `project_id` for the blobs `digests` it is not charged for yet, refusing
-/// with [`RegistryError::QuotaExceeded`] when that would pass the limit.
+/// with [`RegistryError::QuotaExceeded`] when that would pass the limit. Returns the usage
+/// before and after when it charged bytes under a limit; `None` when nothing was new or the
+/// project has no limit, since the usage is then not read (a sum over the project's blobs, in
+/// the transaction of every manifest push).
 ///
 /// # Errors
 /// The quota is exceeded; database failures.
@@ -96,7 +99,7 @@ pub async fn charge(
     db: &impl ConnectionTrait,
     project: &project::Model,
     digests: &[String],
-) -> Result<Charge, RegistryError> {
+) -> Result<Option<Charge>, RegistryError> {
     let mut sizes: HashMap<i64, i64> = HashMap::new();
     for batch in digests.chunks(IN_BATCH) {
         let rows: Vec<(i64, i64)> = blob::Entity::find()
@@ -124,20 +127,25 @@ pub async fn charge(
     }
     let new: Vec<i64> = ids.into_iter().filter(|id| !charged.contains(id)).collect();
     let needed: i64 = new.iter().map(|id| sizes[id]).sum();
-    let before = usage(db, project.id).await?;
-    let charge = Charge {
-        before,
-        after: before + needed,
-        limit: project.storage_limit,
+    let limit = project.storage_limit;
+    let charge = if needed > 0 && limit >= 0 {
+        let before = usage(db, project.id).await?;
+        if before + needed > limit {
+            return Err(RegistryError::QuotaExceeded {
+                project: project.name.clone(),
+                limit,
+                used: before,
+                needed,
+            });
+        }
+        Some(Charge {
+            before,
+            after: before + needed,
+            limit,
+        })
+    } else {
+        None
     };
-    if needed > 0 && project.storage_limit >= 0 && charge.after > project.storage_limit {
-        return Err(RegistryError::QuotaExceeded {
-            project: project.name.clone(),
-            limit: project.storage_limit,
-            used: before,
-            needed,
-        });
-    }
     let now = Utc::now();
     let rows: Vec<project_blob::ActiveModel> = new
         .into_iter()

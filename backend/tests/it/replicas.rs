@@ -189,3 +189,39 @@ async fn a_changed_user_is_refused_at_once_by_another_replica() {
         "deleted on A, refused by B"
     );
 }
+
+/// On SQLite, a push waits for a write transaction another connection holds (another process on
+/// the same file, say) and lands once it ends, rather than failing with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_waits_for_a_write_lock_held_elsewhere() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start().await;
+    let url = app.state.config.database_url();
+    if !url.starts_with("sqlite:") {
+        return;
+    }
+    app.create_project("p1", false).await;
+    let other = sea_orm::Database::connect(&url).await.unwrap();
+    let held = berth::db::begin_write(&other).await.unwrap();
+    held.execute_unprepared("UPDATE projects SET name = name")
+        .await
+        .unwrap();
+    let push = tokio::spawn(async move {
+        let digest = app.push_m1("p1/app", "v1").await;
+        (app, digest)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!push.is_finished(), "the push waited for the lock");
+    held.commit().await.unwrap();
+    let (app, digest) = push
+        .await
+        .expect("the push landed once the lock was released");
+    let res = app
+        .admin(Method::GET, "/v2/p1/app/manifests/v1")
+        .header("Accept", OCI_MANIFEST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "Docker-Content-Digest"), digest);
+}
