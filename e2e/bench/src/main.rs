@@ -276,7 +276,7 @@ fn main() -> Result<()> {
          Measured before and after the blob scenarios; each is the higher of the two.\n\n\
          | limit | value |\n|---|---:|\n\
          | SHA-256, one core (`sha2`, best of three passes over 256 MiB) | {:.0} MB/s |\n\
-         | loopback TCP, one stream, 1 MiB writes | {:.0} MB/s |\n\
+         | loopback TCP, one stream, 1 MiB writes from one buffer | {:.0} MB/s |\n\
          | disk sequential write, 1 GiB, `dd conv=fdatasync` | {:.0} MB/s |\n\
          | disk sequential read, 1 GiB, `dd iflag=direct` | {:.0} MB/s |\n\n\
          ## Results\n\n{table}\n## zb (zot's benchmark tool), `-c 10 -n 100`\n\n{zb}\n",
