@@ -75,6 +75,12 @@ const POSTGRES_TRIGGERS: &[&str] = &[
        PERFORM registry_changes_raise(ARRAY(SELECT repository_id FROM changed_rows));
        RETURN NULL;
      END $$",
+    "CREATE FUNCTION registry_changes_by_repository_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       PERFORM registry_changes_raise(ARRAY(
+         SELECT repository_id FROM changed_rows UNION SELECT repository_id FROM moved_rows));
+       RETURN NULL;
+     END $$",
     "CREATE FUNCTION registry_changes_by_id() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        PERFORM registry_changes_raise(ARRAY(SELECT id FROM changed_rows));
@@ -99,8 +105,8 @@ const POSTGRES_TRIGGERS: &[&str] = &[
      REFERENCING NEW TABLE AS changed_rows
      FOR EACH STATEMENT EXECUTE FUNCTION registry_changes_by_repository()",
     "CREATE TRIGGER registry_changes_tag_update AFTER UPDATE ON tags
-     REFERENCING OLD TABLE AS changed_rows
-     FOR EACH STATEMENT EXECUTE FUNCTION registry_changes_by_repository()",
+     REFERENCING OLD TABLE AS changed_rows NEW TABLE AS moved_rows
+     FOR EACH STATEMENT EXECUTE FUNCTION registry_changes_by_repository_moved()",
     "CREATE TRIGGER registry_changes_tag_delete AFTER DELETE ON tags
      REFERENCING OLD TABLE AS changed_rows
      FOR EACH STATEMENT EXECUTE FUNCTION registry_changes_by_repository()",
@@ -136,6 +142,7 @@ const POSTGRES_DROPS: &[&str] = &[
     "DROP FUNCTION registry_changes_by_row()",
     "DROP FUNCTION registry_changes_by_project()",
     "DROP FUNCTION registry_changes_by_id()",
+    "DROP FUNCTION registry_changes_by_repository_moved()",
     "DROP FUNCTION registry_changes_by_repository()",
     "DROP FUNCTION registry_changes_raise(bigint[])",
 ];

@@ -224,3 +224,45 @@ async fn only_changes_to_resolutions_raise_the_versions() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(versions(&app).await, pushed);
 }
+
+/// A tag moved to another repository (by an operator's SQL: Berth never does it) raises the
+/// slots of both repositories, so neither keeps a stale resolution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_moved_between_repositories_raises_both_slots() {
+    let app = TestApp::start().await;
+    app.create_project("p1", false).await;
+    app.push_m1("p1/app", "v1").await;
+    app.push_m1("p1/other", "w1").await;
+    let db = &app.state.db;
+    let ids: Vec<i64> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM repositories WHERE name IN ('p1/app', 'p1/other') ORDER BY name",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("", "id").unwrap())
+        .collect();
+    let [from, to] = ids[..] else {
+        panic!("two repositories: {ids:?}")
+    };
+    assert_ne!(from % 64, to % 64, "the two repositories share no slot");
+    let before = versions(&app).await;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "UPDATE tags SET repository_id = {to} WHERE repository_id = {from} AND name = 'v1'"
+        ),
+    ))
+    .await
+    .unwrap();
+    let after = versions(&app).await;
+    let raised: Vec<i64> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, _)| b.0)
+        .collect();
+    assert_eq!(raised, vec![from % 64, to % 64]);
+}
