@@ -25,37 +25,40 @@ enum RegistryChanges {
     Version,
 }
 
+/// Stands in the trigger texts for [`SLOTS`], which [`Migration::up`] writes in.
+const SLOTS_MARK: &str = "{slots}";
+
 /// The triggers on SQLite, which has only row triggers. Foreign-key cascades fire them too.
 const SQLITE_TRIGGERS: &[&str] = &[
     "CREATE TRIGGER registry_changes_tag_insert AFTER INSERT ON tags BEGIN
-       UPDATE registry_changes SET version = version + 1 WHERE slot = NEW.repository_id % 64;
+       UPDATE registry_changes SET version = version + 1 WHERE slot = NEW.repository_id % {slots};
      END",
     "CREATE TRIGGER registry_changes_tag_update
        AFTER UPDATE OF manifest_id, name, repository_id ON tags BEGIN
        UPDATE registry_changes SET version = version + 1
-         WHERE slot IN (OLD.repository_id % 64, NEW.repository_id % 64);
+         WHERE slot IN (OLD.repository_id % {slots}, NEW.repository_id % {slots});
      END",
     "CREATE TRIGGER registry_changes_tag_delete AFTER DELETE ON tags BEGIN
-       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.repository_id % 64;
+       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.repository_id % {slots};
      END",
     "CREATE TRIGGER registry_changes_manifest_update
        AFTER UPDATE OF digest, media_type, repository_id ON manifests BEGIN
        UPDATE registry_changes SET version = version + 1
-         WHERE slot IN (OLD.repository_id % 64, NEW.repository_id % 64);
+         WHERE slot IN (OLD.repository_id % {slots}, NEW.repository_id % {slots});
      END",
     "CREATE TRIGGER registry_changes_manifest_delete AFTER DELETE ON manifests BEGIN
-       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.repository_id % 64;
+       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.repository_id % {slots};
      END",
     "CREATE TRIGGER registry_changes_repository_update
        AFTER UPDATE OF name, project_id ON repositories BEGIN
-       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.id % 64;
+       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.id % {slots};
      END",
     "CREATE TRIGGER registry_changes_repository_delete AFTER DELETE ON repositories BEGIN
-       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.id % 64;
+       UPDATE registry_changes SET version = version + 1 WHERE slot = OLD.id % {slots};
      END",
     "CREATE TRIGGER registry_changes_proxy_insert AFTER INSERT ON proxy_projects BEGIN
        UPDATE registry_changes SET version = version + 1
-         WHERE slot IN (SELECT id % 64 FROM repositories WHERE project_id = NEW.project_id);
+         WHERE slot IN (SELECT id % {slots} FROM repositories WHERE project_id = NEW.project_id);
      END",
 ];
 
@@ -67,7 +70,7 @@ const POSTGRES_TRIGGERS: &[&str] = &[
      LANGUAGE sql AS $$
        UPDATE registry_changes SET version = version + 1 WHERE slot IN (
          SELECT slot FROM registry_changes
-         WHERE slot IN (SELECT DISTINCT r % 64 FROM unnest(repository_ids) AS r)
+         WHERE slot IN (SELECT DISTINCT r % {slots} FROM unnest(repository_ids) AS r)
          ORDER BY slot FOR UPDATE)
      $$",
     "CREATE FUNCTION registry_changes_by_repository() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -212,8 +215,10 @@ impl MigrationTrait for Migration {
         }
         manager.exec_stmt(slots).await?;
         let db = manager.get_connection();
+        let slots = SLOTS.to_string();
         for statement in triggers {
-            db.execute_unprepared(statement).await?;
+            db.execute_unprepared(&statement.replace(SLOTS_MARK, &slots))
+                .await?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::session::key;
 use crate::db::entities::{access_token, cli_secret};
 
 /// Generated CLI secrets start with this.
@@ -118,7 +119,7 @@ pub async fn set_cli_secret(
     };
     cli_secret::Entity::insert(cli_secret::ActiveModel {
         user_id: Set(user_id),
-        secret_hash: Set(crate::auth::session::key(&secret)),
+        secret_hash: Set(key(&secret)),
         created_at: Set(Utc::now()),
     })
     .on_conflict(
@@ -171,7 +172,7 @@ pub async fn is_cli_secret(
     };
     Ok(super::session::tokens_match(
         &row.secret_hash,
-        &crate::auth::session::key(candidate),
+        &key(candidate),
     ))
 }
 
@@ -226,7 +227,7 @@ pub async fn create_token(
     let inserted = access_token::Entity::insert(access_token::ActiveModel {
         user_id: Set(user_id),
         name: Set(name.clone()),
-        token_hash: Set(crate::auth::session::key(&secret)),
+        token_hash: Set(key(&secret)),
         scopes: Set(json_list(&permissions)),
         projects: Set(new.projects.as_deref().map(json_list)),
         expires_at: Set(new.expires_at),
@@ -304,7 +305,7 @@ pub async fn find_token(
 ) -> Result<Option<Arc<TokenScope>>, DbErr> {
     let now = Utc::now();
     let found = access_token::Entity::find()
-        .filter(access_token::Column::TokenHash.eq(crate::auth::session::key(candidate)))
+        .filter(access_token::Column::TokenHash.eq(key(candidate)))
         .filter(access_token::Column::UserId.eq(user_id))
         .one(db)
         .await?;
@@ -360,6 +361,6 @@ mod tests {
         let b = random_secret(TOKEN_PREFIX);
         assert_ne!(a, b);
         assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43);
-        assert_eq!(crate::auth::session::key("x").len(), 64);
+        assert_eq!(key("x").len(), 64);
     }
 }

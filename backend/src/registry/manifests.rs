@@ -347,28 +347,17 @@ impl Registry {
         // The row read before the transaction, if it is still there (one statement, where
         // finding it again and touching it would be two, both under the write lock).
         let still_known = match known {
-            Some(id) => (touch(id).await?.rows_affected == 1).then_some(id),
-            None => None,
+            Some(id) if touch(id).await?.rows_affected == 1 => Some(id),
+            _ => None,
         };
-        let manifest_id = match still_known {
-            Some(id) => id,
-            None => {
-                let existing = manifest::Entity::find()
-                    .filter(manifest::Column::RepositoryId.eq(repository.id))
-                    .filter(manifest::Column::Digest.eq(digest.to_string()))
-                    .one(&txn)
-                    .await?;
-                match existing {
-                    Some(row) => {
-                        touch(row.id).await?;
-                        row.id
-                    }
-                    None => {
-                        self.insert_manifest(&txn, repository.id, digest, parsed, size)
-                            .await?
-                    }
-                }
-            }
+        let manifest_id = if let Some(id) = still_known {
+            id
+        } else if let Some(row) = manifest_row(&txn, repository.id, digest).await? {
+            touch(row.id).await?;
+            row.id
+        } else {
+            self.insert_manifest(&txn, repository.id, digest, parsed, size)
+                .await?
         };
 
         let mut blobs: Vec<String> = parsed
@@ -497,11 +486,7 @@ impl Registry {
         repository_id: i64,
         digest: &Digest,
     ) -> Result<Option<manifest::Model>, RegistryError> {
-        Ok(manifest::Entity::find()
-            .filter(manifest::Column::RepositoryId.eq(repository_id))
-            .filter(manifest::Column::Digest.eq(digest.to_string()))
-            .one(&self.db)
-            .await?)
+        manifest_row(&self.db, repository_id, digest).await
     }
 
     /// Resolves a tag or digest in repository `name` to its manifest row.
@@ -724,6 +709,19 @@ impl Registry {
 }
 
 /// Points tag `name` at a manifest, creating or moving it.
+/// The row of manifest `digest` in repository `repository_id`, if it holds it.
+async fn manifest_row(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digest: &Digest,
+) -> Result<Option<manifest::Model>, RegistryError> {
+    Ok(manifest::Entity::find()
+        .filter(manifest::Column::RepositoryId.eq(repository_id))
+        .filter(manifest::Column::Digest.eq(digest.to_string()))
+        .one(db)
+        .await?)
+}
+
 pub(super) async fn point_tag(
     db: &impl ConnectionTrait,
     repository_id: i64,

@@ -6,18 +6,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// A second manifest for `lib/app:latest`: `M1` with an annotation, so another digest.
-fn m2() -> String {
-    manifest_with(
-        &format!(
-            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
-            digest(L1)
-        ),
-        "application/vnd.oci.image.config.v1+json",
-        ",\"annotations\":{\"build\":\"2\"}",
-    )
-}
-
 /// Creates a registry endpoint for `upstream` (private projects, so the token flow with the
 /// administrator's credentials is exercised) and returns its id.
 async fn endpoint(proxy: &TestApp, upstream_url: &str) -> i64 {

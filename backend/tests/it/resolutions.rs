@@ -9,18 +9,6 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::support::*;
 
-/// A second manifest for the same repository (same blobs, another annotation).
-fn m2() -> String {
-    manifest_with(
-        &format!(
-            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
-            digest(L1)
-        ),
-        "application/vnd.oci.image.config.v1+json",
-        ",\"annotations\":{\"n\":\"2\"}",
-    )
-}
-
 /// What `GET /v2/<repo>/manifests/<reference>` answers on `app`: the status and the digest.
 async fn pull(app: &TestApp, repo: &str, reference: &str) -> (StatusCode, String) {
     let res = app
@@ -74,6 +62,16 @@ async fn versions(app: &TestApp) -> Vec<(i64, i64)> {
                 r.try_get("", "version").unwrap(),
             )
         })
+        .collect()
+}
+
+/// The slots whose version differs between two readings of [`versions`].
+fn raised(before: &[(i64, i64)], after: &[(i64, i64)]) -> Vec<i64> {
+    before
+        .iter()
+        .zip(after)
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, _)| b.0)
         .collect()
 }
 
@@ -198,12 +196,7 @@ async fn only_changes_to_resolutions_raise_the_versions() {
 
     app.push_m1("p1/app", "v1").await;
     let pushed = versions(&app).await;
-    let raised: Vec<i64> = start
-        .iter()
-        .zip(&pushed)
-        .filter(|(before, after)| before.1 != after.1)
-        .map(|(before, _)| before.0)
-        .collect();
+    let raised = raised(&start, &pushed);
     assert_eq!(
         raised.len(),
         1,
@@ -258,11 +251,6 @@ async fn a_tag_moved_between_repositories_raises_both_slots() {
     .await
     .unwrap();
     let after = versions(&app).await;
-    let raised: Vec<i64> = before
-        .iter()
-        .zip(&after)
-        .filter(|(b, a)| b.1 != a.1)
-        .map(|(b, _)| b.0)
-        .collect();
+    let raised = raised(&before, &after);
     assert_eq!(raised, vec![from % 64, to % 64]);
 }

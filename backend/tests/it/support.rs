@@ -20,13 +20,14 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The 393-byte manifest `M1` of the protocol cases: config `CFG`, one layer `L1`.
 pub fn m1() -> String {
-    manifest_with(
-        &format!(
-            ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
-            digest(L1)
-        ),
-        "application/vnd.oci.image.config.v1+json",
-        "",
+    manifest_with(&l1_layers(), "application/vnd.oci.image.config.v1+json", "")
+}
+
+/// The `,"layers":[...]` part naming the one layer `L1`.
+fn l1_layers() -> String {
+    format!(
+        ",\"layers\":[{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{}\",\"size\":12}}]",
+        digest(L1)
     )
 }
 
@@ -36,6 +37,16 @@ pub fn manifest_with(layers: &str, config_type: &str, extra: &str) -> String {
     format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{OCI_MANIFEST}\",\"config\":{{\"mediaType\":\"{config_type}\",\"digest\":\"{}\",\"size\":2}}{layers}{extra}}}",
         digest(CFG)
+    )
+}
+
+/// A second manifest for the repository of `M1`: the same blobs with an annotation, so
+/// another digest.
+pub fn m2() -> String {
+    manifest_with(
+        &l1_layers(),
+        "application/vnd.oci.image.config.v1+json",
+        ",\"annotations\":{\"build\":\"2\"}",
     )
 }
 
