@@ -18,6 +18,12 @@ use super::{Registry, RegistryError};
 use crate::db::entities::upload_session;
 use crate::digest::{Algorithm, Digest, Hasher};
 
+/// A request body longer than this is hashed on a thread of its own from there on, while the
+/// request's task goes on receiving: hashing one core's worth is the slowest step of a push.
+const HASH_APART_AFTER: u64 = 1024 * 1024;
+/// Chunks queued for a [`HashThread`].
+const HASH_QUEUE: usize = 32;
+
 /// Hash state of one session: the hasher has seen exactly `offset` bytes.
 struct HashState {
     hasher: Hasher,
@@ -204,6 +210,7 @@ impl Registry {
         E: std::fmt::Display,
     {
         let mut writer = self.store.append_upload(id, size).await?;
+        let mut apart: Option<HashThread> = None;
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -217,9 +224,22 @@ impl Registry {
             if chunk.is_empty() {
                 continue;
             }
-            state.hasher.update(&chunk);
             state.offset += chunk.len() as u64;
+            match &apart {
+                Some(thread) => thread.update(chunk.clone()).await?,
+                None => {
+                    state.hasher.update(&chunk);
+                    if state.offset - size >= HASH_APART_AFTER {
+                        let fresh = state.hasher.algorithm().hasher();
+                        let hasher = std::mem::replace(&mut state.hasher, fresh);
+                        apart = Some(HashThread::start(hasher));
+                    }
+                }
+            }
             writer.write(chunk).await?;
+        }
+        if let Some(thread) = apart {
+            state.hasher = thread.finish().await?;
         }
         Ok(writer.finish().await?)
     }
@@ -336,4 +356,45 @@ impl Registry {
             Err(RegistryError::ProjectUnknown(project_name.to_owned()))
         }
     }
+}
+
+/// A hasher fed on a blocking thread through a bounded queue.
+struct HashThread {
+    sender: tokio::sync::mpsc::Sender<Bytes>,
+    task: tokio::task::JoinHandle<Hasher>,
+}
+
+impl HashThread {
+    fn start(mut hasher: Hasher) -> Self {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(HASH_QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = receiver.blocking_recv() {
+                hasher.update(&chunk);
+            }
+            hasher
+        });
+        Self { sender, task }
+    }
+
+    async fn update(&self, chunk: Bytes) -> Result<(), RegistryError> {
+        self.sender
+            .send(chunk)
+            .await
+            .map_err(|_| hashing_failed("the hashing thread stopped"))
+    }
+
+    /// The hasher, once it has seen every chunk sent.
+    async fn finish(self) -> Result<Hasher, RegistryError> {
+        drop(self.sender);
+        self.task
+            .await
+            .map_err(|e| hashing_failed(&format!("the hashing thread failed: {e}")))
+    }
+}
+
+/// Only a panic stops a hashing thread; it is reported as the server error it is.
+fn hashing_failed(message: &str) -> RegistryError {
+    RegistryError::Storage(crate::storage::StorageError::Io(std::io::Error::other(
+        message.to_owned(),
+    )))
 }

@@ -1337,3 +1337,82 @@ async fn upload_sessions_survive_a_restart_and_stale_ones_are_purged() {
     let res = app.admin(Method::GET, &fresh).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
+
+/// Bodies long enough to be hashed on a thread of their own (past 1 MiB), pushed whole and in
+/// chunks whose starts and ends fall inside disk blocks, are stored byte for byte, and a wrong
+/// digest is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_bodies_hash_and_store_every_byte() {
+    let app = app_with_project().await;
+    let blob: Vec<u8> = (0..11 * 1024 * 1024 + 4321)
+        .map(|i| (i * 31 % 253) as u8)
+        .collect();
+    let blob_digest = digest(&blob);
+
+    let start = |app: &TestApp| {
+        app.admin(Method::POST, "/v2/proj/long/blobs/uploads/")
+            .send()
+    };
+    let loc = header(&start(&app).await.unwrap(), "location");
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={}", digest(b"other"))),
+        )
+        .body(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(res).await, "DIGEST_INVALID");
+
+    let loc = header(&start(&app).await.unwrap(), "location");
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={blob_digest}")),
+        )
+        .body(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "monolithic push");
+
+    // Other content, so the chunked push writes its own file.
+    let blob: Vec<u8> = blob.iter().rev().copied().collect();
+    let blob_digest = digest(&blob);
+    let mut loc = header(&start(&app).await.unwrap(), "location");
+    let cuts = [0, 4097, 6 * 1024 * 1024 + 1, blob.len() - 10];
+    for pair in cuts.windows(2) {
+        let res = app
+            .admin(Method::PATCH, &loc)
+            .header("Content-Range", format!("{}-{}", pair[0], pair[1] - 1))
+            .body(blob[pair[0]..pair[1]].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        loc = header(&res, "location");
+    }
+    let res = app
+        .admin(
+            Method::PUT,
+            &with_query(&loc, &format!("digest={blob_digest}")),
+        )
+        .body(blob[cuts[3]..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "chunked push");
+
+    let res = app
+        .admin(Method::GET, &format!("/v2/proj/long/blobs/{blob_digest}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.bytes().await.unwrap().as_ref() == blob.as_slice(),
+        "the blob reads back whole"
+    );
+}
