@@ -20,7 +20,7 @@ use crate::digest::{Algorithm, Digest, Hasher};
 
 /// A request body longer than this is hashed on a thread of its own from there on, while the
 /// request's task goes on receiving: hashing one core's worth is the slowest step of a push.
-const HASH_APART_AFTER: u64 = 1024 * 1024;
+const HASH_APART_AFTER: u64 = 256 * 1024;
 /// Chunks queued for a [`HashThread`].
 const HASH_QUEUE: usize = 32;
 

@@ -378,11 +378,11 @@ struct DirectAppender {
     direct: std::fs::File,
     /// The same file without `O_DIRECT`, for the partial blocks at the ends.
     cached: std::fs::File,
+    /// Allocated once at its full size and never grown, so its address stays aligned; filled
+    /// by appending, so only what a request sends is ever written to it.
     buffer: Vec<u8>,
-    /// Where in `buffer` the aligned region starts.
+    /// Where in `buffer` the aligned region starts; the region ends at `buffer.len()`.
     start: usize,
-    /// Bytes held in the aligned region.
-    held: usize,
     /// File offset of the aligned region's first byte.
     base: u64,
     /// Set when the filesystem refused a direct write after accepting the open.
@@ -391,42 +391,49 @@ struct DirectAppender {
 
 impl DirectAppender {
     fn new(direct: std::fs::File, cached: std::fs::File, offset: u64) -> io::Result<Self> {
-        let mut buffer = vec![0u8; DIRECT_BUFFER + DIRECT_ALIGN];
+        let mut buffer: Vec<u8> = Vec::with_capacity(DIRECT_BUFFER + DIRECT_ALIGN);
         let start = buffer.as_ptr().align_offset(DIRECT_ALIGN);
         let base = offset - offset % DIRECT_ALIGN as u64;
-        let held = (offset - base) as usize;
-        cached.read_exact_at(&mut buffer[start..start + held], base)?;
+        let head = (offset - base) as usize;
+        buffer.resize(start + head, 0);
+        cached.read_exact_at(&mut buffer[start..], base)?;
         Ok(Self {
             direct,
             cached,
             buffer,
             start,
-            held,
             base,
             refused: false,
         })
     }
 
+    fn held(&self) -> usize {
+        self.buffer.len() - self.start
+    }
+
     fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = (DIRECT_BUFFER - self.held).min(data.len());
-            let at = self.start + self.held;
-            self.buffer[at..at + n].copy_from_slice(&data[..n]);
-            self.held += n;
+            let n = (DIRECT_BUFFER - self.held()).min(data.len());
+            self.buffer.extend_from_slice(&data[..n]);
             data = &data[n..];
-            if self.held == DIRECT_BUFFER {
+            if self.held() == DIRECT_BUFFER {
                 self.write_blocks()?;
             }
         }
         Ok(())
     }
 
-    /// Writes the whole blocks held and keeps the partial one at the buffer's start.
+    /// Writes the whole blocks held and keeps the partial one at the region's start.
     fn write_blocks(&mut self) -> io::Result<()> {
-        let whole = self.held - self.held % DIRECT_ALIGN;
+        let whole = self.held() - self.held() % DIRECT_ALIGN;
         if whole == 0 {
             return Ok(());
         }
+        debug_assert_eq!(
+            self.buffer.as_ptr().align_offset(DIRECT_ALIGN),
+            self.start,
+            "the buffer never moves"
+        );
         let blocks = &self.buffer[self.start..self.start + whole];
         let written = if self.refused {
             Err(io::Error::from_raw_os_error(libc::EINVAL))
@@ -442,18 +449,18 @@ impl DirectAppender {
             }
             Err(e) => return Err(e),
         }
-        let end = self.start + self.held;
+        let end = self.buffer.len();
         self.buffer.copy_within(self.start + whole..end, self.start);
-        self.held -= whole;
+        self.buffer.truncate(end - whole);
         self.base += whole as u64;
         Ok(())
     }
 
     fn finish(mut self) -> io::Result<u64> {
         self.write_blocks()?;
-        let tail = &self.buffer[self.start..self.start + self.held];
-        self.cached.write_all_at(tail, self.base)?;
-        Ok(self.base + self.held as u64)
+        self.cached
+            .write_all_at(&self.buffer[self.start..], self.base)?;
+        Ok(self.base + self.held() as u64)
     }
 }
 

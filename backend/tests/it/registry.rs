@@ -1338,7 +1338,7 @@ async fn upload_sessions_survive_a_restart_and_stale_ones_are_purged() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
-/// Bodies long enough to be hashed on a thread of their own (past 1 MiB), pushed whole and in
+/// Bodies long enough to be hashed on a thread of their own (past 256 KiB), pushed whole and in
 /// chunks whose starts and ends fall inside disk blocks, are stored byte for byte, and a wrong
 /// digest is still refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

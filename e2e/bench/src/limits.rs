@@ -1,5 +1,6 @@
 //! The machine's ceilings, measured in the same run as the registries: SHA-256 on one core,
-//! loopback TCP with one stream, sequential disk write (with fdatasync) and read (O_DIRECT).
+//! loopback TCP with one stream, sequential disk write (through the page cache and with
+//! O_DIRECT, each ended by fdatasync) and read (O_DIRECT).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +16,10 @@ use sha2::{Digest as _, Sha256};
 pub struct Limits {
     pub sha256: f64,
     pub loopback: f64,
-    pub disk_write: f64,
+    /// Written through the page cache, then synced.
+    pub disk_write_cached: f64,
+    /// Written with O_DIRECT, then synced.
+    pub disk_write_direct: f64,
     pub disk_read: f64,
 }
 
@@ -29,15 +33,18 @@ pub fn measure(data: &[u8], bytes: usize, dir: &Path) -> Result<Limits> {
     let sha256 = (0..3)
         .map(|_| sha256_speed(&data[..bytes / 4]))
         .fold(0.0, f64::max);
-    let mut disk_write: f64 = 0.0;
+    let mut disk_write_cached: f64 = 0.0;
+    let mut disk_write_direct: f64 = 0.0;
     for _ in 0..2 {
-        disk_write = disk_write.max(dd_speed(dir, bytes, true)?);
+        disk_write_cached = disk_write_cached.max(dd_speed(dir, bytes, Dd::WriteCached)?);
+        disk_write_direct = disk_write_direct.max(dd_speed(dir, bytes, Dd::WriteDirect)?);
     }
     Ok(Limits {
         sha256,
         loopback: loopback_speed(data, bytes * 2)?,
-        disk_write,
-        disk_read: dd_speed(dir, bytes, false)?,
+        disk_write_cached,
+        disk_write_direct,
+        disk_read: dd_speed(dir, bytes, Dd::Read)?,
     })
 }
 
@@ -48,8 +55,26 @@ impl Limits {
         Self {
             sha256: self.sha256.max(other.sha256),
             loopback: self.loopback.max(other.loopback),
-            disk_write: self.disk_write.max(other.disk_write),
+            disk_write_cached: self.disk_write_cached.max(other.disk_write_cached),
+            disk_write_direct: self.disk_write_direct.max(other.disk_write_direct),
             disk_read: self.disk_read.max(other.disk_read),
+        }
+    }
+
+    /// The disk's write ceiling: the faster way of writing to it.
+    #[must_use]
+    pub fn disk_write(&self) -> f64 {
+        self.disk_write_cached.max(self.disk_write_direct)
+    }
+
+    /// The ceiling of a push and its name: every byte is written to the disk and hashed, and a
+    /// digest is computed on one core, so the lower of the two bounds it.
+    #[must_use]
+    pub fn push(&self) -> (f64, &'static str) {
+        if self.sha256 < self.disk_write() {
+            (self.sha256, "SHA-256 one core")
+        } else {
+            (self.disk_write(), "disk write")
         }
     }
 }
@@ -103,12 +128,21 @@ fn loopback_speed(data: &[u8], total: usize) -> Result<f64> {
     Ok(total as f64 / elapsed)
 }
 
-/// `dd` with 1 MiB blocks: a write ended by fdatasync, or a read that bypasses the page cache.
-fn dd_speed(dir: &Path, bytes: usize, write: bool) -> Result<f64> {
+/// What [`dd_speed`] measures.
+#[derive(Clone, Copy)]
+enum Dd {
+    WriteCached,
+    WriteDirect,
+    Read,
+}
+
+/// `dd` with 1 MiB blocks: a write ended by fdatasync (through the page cache or not), or a read
+/// that bypasses the page cache of the file the last write left.
+fn dd_speed(dir: &Path, bytes: usize, what: Dd) -> Result<f64> {
     let file = dir.join("dd-limit.bin");
     let count = format!("count={}", bytes >> 20);
     let mut command = Command::new("dd");
-    if write {
+    if let Dd::WriteCached | Dd::WriteDirect = what {
         // Reading /dev/urandom would be the bottleneck: copy a prepared, cached file instead.
         let source = dir.join("dd-source.bin");
         make_source(&source, bytes)?;
@@ -116,6 +150,9 @@ fn dd_speed(dir: &Path, bytes: usize, write: bool) -> Result<f64> {
             .arg(format!("if={}", source.display()))
             .arg(format!("of={}", file.display()))
             .args(["bs=1M", &count, "conv=fdatasync"]);
+        if let Dd::WriteDirect = what {
+            command.arg("oflag=direct");
+        }
         let result = timed(&mut command);
         let _ = std::fs::remove_file(&source);
         return result.map(|secs| bytes as f64 / secs);
