@@ -361,11 +361,17 @@ fn zb_runs(setup: &Setup, zb: &Path, filter: &str) -> Result<String> {
         server.stop();
         // zb stops at its first failed test without writing results; keep its last words.
         let Ok(json) = std::fs::read(results_dir.join("ci-cd.json")) else {
-            let said = String::from_utf8_lossy(&output.stdout);
+            // Its error goes to stderr; stdout ends with a progress line.
+            let said = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
             let last = said
                 .lines()
                 .rev()
-                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().trim_matches('`'))
+                .find(|l| l.len() > 1)
                 .unwrap_or("");
             failures.push(format!("{} (zb stopped: `{}`)", kind.label(), last.trim()));
             results.push(Vec::new());
