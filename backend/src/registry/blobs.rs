@@ -74,27 +74,36 @@ impl Registry {
         size: u64,
     ) -> Result<i64, RegistryError> {
         let now = Utc::now();
-        // Touching an existing row tells garbage collection the blob is in use again.
-        blob::Entity::insert(blob::ActiveModel {
-            digest: Set(digest.to_string()),
-            size: Set(size as i64),
-            created_at: Set(now),
-            touched_at: Set(Some(now)),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(blob::Column::Digest)
-                .update_column(blob::Column::TouchedAt)
-                .to_owned(),
-        )
-        .exec(&self.db)
-        .await?;
-        Ok(blob::Entity::find()
-            .filter(blob::Column::Digest.eq(digest.to_string()))
-            .one(&self.db)
+        // Touching an existing row tells garbage collection the blob is in use again; either
+        // way the row's id comes back in the same statement.
+        let upsert = Query::insert()
+            .into_table(blob::Entity)
+            .columns([
+                blob::Column::Digest,
+                blob::Column::Size,
+                blob::Column::CreatedAt,
+                blob::Column::TouchedAt,
+            ])
+            .values([
+                digest.to_string().into(),
+                (size as i64).into(),
+                now.into(),
+                Some(now).into(),
+            ])
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+            .on_conflict(
+                OnConflict::column(blob::Column::Digest)
+                    .update_column(blob::Column::TouchedAt)
+                    .to_owned(),
+            )
+            .returning_col(blob::Column::Id)
+            .to_owned();
+        let row = self
+            .db
+            .query_one(&upsert)
             .await?
-            .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?
-            .id)
+            .ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?;
+        Ok(row.try_get("", "id")?)
     }
 
     /// Records a blob whose content is already stored and links it to `repository_id`, marking

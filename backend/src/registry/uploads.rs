@@ -137,6 +137,33 @@ impl Registry {
         self.session(name, id).await?;
         let slot = self.uploads.slot(id);
         let mut state = slot.lock().await;
+        let status = self
+            .append_locked(name, id, start, algorithm, body, &mut state)
+            .await?;
+        upload_session::Entity::update_many()
+            .col_expr(upload_session::Column::Offset, (status.size as i64).into())
+            .col_expr(upload_session::Column::UpdatedAt, Utc::now().into())
+            .filter(upload_session::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(status)
+    }
+
+    /// [`Registry::append_upload`] once the session is known and its lock held (`state`),
+    /// without recording the new offset in the session's row.
+    async fn append_locked<S, E>(
+        &self,
+        name: &str,
+        id: &str,
+        start: Option<u64>,
+        algorithm: Option<Algorithm>,
+        body: S,
+        state: &mut Option<HashState>,
+    ) -> Result<UploadStatus, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let size = self.store.upload_size(id).await?;
         if let Some(start) = start
             && start != size
@@ -146,17 +173,10 @@ impl Registry {
                 location: format!("/v2/{name}/blobs/uploads/{id}"),
             });
         }
-        let mut current = self.hash_state(id, size, &mut state, algorithm).await?;
-        let result = self.stream_into(id, size, &mut current, body).await;
-        match result {
+        let mut current = self.hash_state(id, size, state, algorithm).await?;
+        match self.stream_into(id, size, &mut current, body).await {
             Ok(new_size) => {
                 *state = Some(current);
-                upload_session::Entity::update_many()
-                    .col_expr(upload_session::Column::Offset, (new_size as i64).into())
-                    .col_expr(upload_session::Column::UpdatedAt, Utc::now().into())
-                    .filter(upload_session::Column::Id.eq(id))
-                    .exec(&self.db)
-                    .await?;
                 Ok(UploadStatus {
                     id: id.to_owned(),
                     size: new_size,
@@ -261,11 +281,13 @@ impl Registry {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let status = self
-            .append_upload(name, id, start, Some(digest.algorithm()), body)
-            .await?;
+        self.session(name, id).await?;
         let slot = self.uploads.slot(id);
         let mut state = slot.lock().await;
+        // The session's row goes at the end, so its offset is not recorded on the way.
+        let status = self
+            .append_locked(name, id, start, Some(digest.algorithm()), body, &mut state)
+            .await?;
         let current = self
             .hash_state(id, status.size, &mut state, Some(digest.algorithm()))
             .await?;
